@@ -1,0 +1,41 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "ModelKit",
+    products: [
+        .library(name: "ModelFormat", targets: ["ModelFormat"]),
+        .library(name: "Convert", targets: ["Convert"]),
+        .library(name: "ReferenceEngine", targets: ["ReferenceEngine"]),
+        .executable(name: "modelkit", targets: ["modelkit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
+    ],
+    targets: [
+        // libhdf5 from Debian's libhdf5-dev; the shim header re-exports the macros Swift cannot import.
+        .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5",
+                       providers: [.apt(["libhdf5-dev"])]),
+        // OpenBLAS from Debian's libopenblas-dev, for the engine's matrix products.
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        // CRC32C with the SSE4.2 instruction where the CPU has it, a table otherwise.
+        .target(name: "CChecksum", path: "Sources/CChecksum",
+                cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "ModelFormat", dependencies: ["CHDF5", "CChecksum"]),
+        .target(name: "Convert", dependencies: [
+            "ModelFormat", "CHDF5",
+            .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+        ]),
+        .target(name: "ReferenceEngine", dependencies: ["ModelFormat", "CBLAS"]),
+        .executableTarget(name: "modelkit", dependencies: [
+            "ModelFormat", "Convert", "ReferenceEngine",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "ModelFormatTests", dependencies: ["ModelFormat"]),
+        .testTarget(name: "ConvertTests", dependencies: ["Convert", "ModelFormat", "ReferenceEngine"]),
+        .testTarget(name: "ReferenceEngineTests", dependencies: ["ReferenceEngine", "ModelFormat"]),
+        .testTarget(name: "ModelKitCLITests", dependencies: ["ModelFormat"]),
+    ]
+)

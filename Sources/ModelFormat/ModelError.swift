@@ -1,0 +1,71 @@
+/// Every way reading, validating or writing a model can fail. Each case names the check that failed and carries
+/// where: a byte offset, a tensor name, or a line and column.
+public enum ModelError: Error, Sendable, Equatable {
+    /// The file could not be opened, read, written or renamed.
+    case io(path: String, message: String)
+    /// The first bytes are not the format's magic.
+    case badMagic(format: String, found: String)
+    /// A version this reader does not read (a newer major version, say).
+    case unsupportedVersion(format: String, found: String, supported: String)
+    /// The file ends before a structure it declares.
+    case truncated(offset: Int, needed: Int, available: Int, what: String)
+    /// A checksum does not match: `what` is `header`, `trailer` or a tensor name.
+    case checksumMismatch(what: String, offset: Int)
+    /// Padding that must be zero is not.
+    case nonZeroPadding(offset: Int)
+    /// A header that is larger than the format allows.
+    case headerTooLarge(size: UInt64, limit: Int)
+    /// The header is not valid (bad JSON, missing or ill-typed field); `offset` is a byte offset in the file.
+    case invalidHeader(offset: Int, message: String)
+    /// A tensor's data range is outside the file, misaligned, overlapping, or leaves a hole.
+    case invalidOffset(tensor: String, offset: Int, message: String)
+    /// Two tensors or layers share a name.
+    case duplicateName(String)
+    /// A tensor's shape disagrees with what is expected (from the architecture, or its byte length).
+    case shapeMismatch(name: String, expected: [Int], detail: String)
+    /// A tensor the architecture needs is missing.
+    case missingTensor(String)
+    /// A tensor that nothing in the model uses.
+    case unexpectedTensor(String)
+    /// A dtype name this format does not know or cannot hold.
+    case unknownDType(String, location: String)
+    /// A layer type, activation, loss or optimizer this toolkit does not have.
+    case unsupported(String)
+    /// A number or setting out of range (a NaN learning rate, a negative dropout rate).
+    case invalidValue(field: String, message: String)
+    /// A text input (JSON, CSV, --arch) failed to parse.
+    case parse(source: String, line: Int, column: Int, message: String)
+    /// Anything else a foreign format reports (HDF5's message, a zip error).
+    case format(String)
+}
+
+extension ModelError: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .io(let path, let message): return "\(path): \(message)"
+        case .badMagic(let format, let found): return "not a \(format) file: bad magic \(found) at byte 0"
+        case .unsupportedVersion(let format, let found, let supported):
+            return "\(format) version \(found) is not supported by this reader (it reads version \(supported))"
+        case .truncated(let offset, let needed, let available, let what):
+            return "truncated: \(what) at byte \(offset) needs \(needed) bytes, only \(available) remain"
+        case .checksumMismatch(let what, let offset):
+            return what == "header" || what == "trailer"
+                ? "checksum mismatch in the \(what) (at byte \(offset))"
+                : "checksum mismatch in tensor '\(what)' (data at byte \(offset))"
+        case .nonZeroPadding(let offset): return "padding at byte \(offset) is not zero"
+        case .headerTooLarge(let size, let limit): return "header of \(size) bytes exceeds the limit of \(limit) bytes"
+        case .invalidHeader(let offset, let message): return "invalid header (at byte \(offset)): \(message)"
+        case .invalidOffset(let tensor, let offset, let message): return "tensor '\(tensor)': bad data range at byte \(offset): \(message)"
+        case .duplicateName(let name): return "duplicate name '\(name)'"
+        case .shapeMismatch(let name, let expected, let detail):
+            return "tensor '\(name)': shape mismatch, expected \(expected): \(detail)"
+        case .missingTensor(let name): return "missing tensor '\(name)'"
+        case .unexpectedTensor(let name): return "unexpected tensor '\(name)' (no layer uses it)"
+        case .unknownDType(let name, let location): return "unknown dtype '\(name)' at \(location)"
+        case .unsupported(let what): return "unsupported: \(what)"
+        case .invalidValue(let field, let message): return "invalid \(field): \(message)"
+        case .parse(let source, let line, let column, let message): return "\(source):\(line):\(column): \(message)"
+        case .format(let message): return message
+        }
+    }
+}

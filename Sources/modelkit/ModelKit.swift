@@ -1,0 +1,57 @@
+import ArgumentParser
+import ModelFormat
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Exit codes are a contract: 0 success; 1 bad input or a failed check; 2 usage error.
+@main
+struct ModelKit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "modelkit",
+        abstract: "Archive, convert, check, run and resume training of neural-network model files.",
+        version: "0.1.0",
+        subcommands: [InitCommand.self, InspectCommand.self, CheckCommand.self, ConvertCommand.self,
+                      PredictCommand.self, TrainCommand.self, VerifyCommand.self, DiffCommand.self])
+
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let failure as CommandFailure {
+            if !failure.message.isEmpty { printError(failure.message) }
+            Glibc.exit(failure.code)
+        } catch let error as ModelError {
+            printError("error: \(error)")
+            Glibc.exit(1)
+        } catch let code as ExitCode {
+            Glibc.exit(code.rawValue)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Glibc.exit(0)
+            }
+            if code == .validationFailure {
+                printError(fullMessage(for: error))
+                Glibc.exit(2)
+            }
+            printError("error: \(error)")
+            Glibc.exit(1)
+        }
+    }
+}
+
+/// A command's own failure with its exit code (1 for a failed check or bad input).
+struct CommandFailure: Error {
+    var code: Int32 = 1
+    var message: String
+}
+
+func printError(_ message: String) {
+    var text = message
+    if !text.hasPrefix("modelkit") { text = "modelkit: " + text }
+    if !text.hasSuffix("\n") { text += "\n" }
+    // Write straight to fd 2: the C `stderr` global is shared mutable state to Swift 6.
+    _ = text.utf8CString.withUnsafeBufferPointer { Glibc.write(2, $0.baseAddress, $0.count - 1) }
+}
