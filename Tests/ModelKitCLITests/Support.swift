@@ -1,0 +1,52 @@
+import Foundation
+
+/// Runs the built `modelkit` executable. `swift build` (or `swift test`, which builds every target) puts it in
+/// the same folder as the test bundle; MODELKIT_BIN overrides.
+enum CLI {
+    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static var binary: URL {
+        if let path = ProcessInfo.processInfo.environment["MODELKIT_BIN"] { return URL(fileURLWithPath: path) }
+        // The test bundle lives in .build/<config>/; the executable beside it.
+        let bundleDir = Bundle.main.bundleURL
+        let candidate = bundleDir.appendingPathComponent("modelkit")
+        if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        return repoRoot.appendingPathComponent(".build/debug/modelkit")
+    }
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// Runs `modelkit args...` in `directory` and returns its exit status and output.
+    @discardableResult
+    static func run(_ args: [String], in directory: URL? = nil) throws -> Result {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = args
+        if let directory { process.currentDirectoryURL = directory }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Read before waiting so that a large output cannot fill the pipe and stall the child.
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        if process.terminationReason == .uncaughtSignal {
+            return Result(status: -process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                          stderr: "killed by signal \(process.terminationStatus)")
+        }
+        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                      stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    /// A fresh empty directory for one test.
+    static func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("modelkit-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}
