@@ -1,0 +1,22 @@
+"""The CLI's exit-code contract: 0 success, 1 bad input or failed check, 2 usage error."""
+
+
+def test_help_lists_subcommands(modelkit):
+    proc = modelkit("--help", expect=0)
+    for name in ("init", "inspect", "check", "convert"):
+        assert name in proc.stdout
+
+
+def test_version(modelkit):
+    proc = modelkit("--version", expect=0)
+    assert proc.stdout.strip()
+
+
+def test_unknown_subcommand_is_usage_error(modelkit):
+    proc = modelkit("no-such-command", expect=2)
+    assert proc.stderr.strip()
+
+
+def test_unknown_flag_is_usage_error(modelkit):
+    modelkit("check", "--no-such-flag", "x.mkf", expect=2)
+
