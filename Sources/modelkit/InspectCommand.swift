@@ -1,7 +1,118 @@
 import ArgumentParser
+import Convert
+import ModelFormat
 
-// Placeholder until `modelkit inspect` lands; replaced wholesale by its implementation.
 struct InspectCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Not implemented yet.")
-    func run() throws { throw CommandFailure(message: "modelkit inspect is not implemented yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "inspect",
+        abstract: "Summarise a model: layers, output shapes, parameter counts, dtypes, optimizer, training state, format.",
+        discussion: "For .mkf files only the header is read, never tensor data.")
+
+    @Argument(help: "The model file.") var file: String
+    @Flag(help: "Machine-readable JSON instead of the table.") var json = false
+    @Option(help: "Format, when the extension does not tell.") var from: String?
+    @Option(name: .customLong("arch"), help: "Architecture for files that carry none.") var architecture: String?
+    @Option(help: "keras or torch naming for foreign weights.") var layout: String = "keras"
+
+    func run() throws {
+        var options = ReadOptions()
+        if let architecture { options.architecture = try ArchitectureSpec.parse(architecture) }
+        options.layout = WeightLayout(rawValue: layout) ?? .keras
+        let format = try from.map { try OutputFormat.resolve(path: file, requested: $0) }
+        let s = try ModelFiles.summary(path: file, format: format, options: options)
+        print(json ? SummaryText.json(s, file: file).text : SummaryText.table(s, file: file), terminator: json ? "\n" : "")
+    }
+}
+
+/// Renders a `ModelSummary` as a Keras-style table or as JSON.
+enum SummaryText {
+    struct Row { var name, type, outputShape: String; var params: Int; var dtype: String }
+
+    static func rows(_ s: ModelSummary) -> [Row] {
+        let dtypes = Dictionary(s.tensors.map { ($0.name, $0.dtype.rawValue) }, uniquingKeysWith: { a, _ in a })
+        var width = s.architecture.inputWidth
+        return s.architecture.layers.map { layer in
+            let params = layer.parameters(inputWidth: width)
+            width = layer.outputWidth(inputWidth: width)
+            let type: String
+            switch layer.kind {
+            case .dense(let c): type = "Dense, \(c.activation.name)"
+            case .activation(let a): type = "Activation, \(a.name)"
+            case .dropout(let r): type = "Dropout, rate \(r)"
+            case .batchNormalization: type = "BatchNormalization"
+            case .layerNormalization: type = "LayerNormalization"
+            }
+            let shape = (["None"] + s.architecture.inputShape.dropLast().map(String.init) + [String(width)]).joined(separator: ", ")
+            return Row(name: layer.name, type: type, outputShape: "(\(shape))",
+                       params: params.reduce(0) { $0 + $1.shape.reduce(1, *) },
+                       dtype: params.first.flatMap { dtypes[$0.fullName] } ?? "-")
+        }
+    }
+
+    static func counts(_ s: ModelSummary) -> (total: Int, trainable: Int) {
+        let ps = s.architecture.parameters
+        return (ps.reduce(0) { $0 + $1.shape.reduce(1, *) }, ps.filter(\.trainable).reduce(0) { $0 + $1.shape.reduce(1, *) })
+    }
+
+    static func optimizerText(_ o: OptimizerState) -> String {
+        let h: String
+        switch o.config {
+        case .sgd(let c): h = "learning_rate=\(c.learningRate), momentum=\(c.momentum), nesterov=\(c.nesterov), \(c.formulation.rawValue) formulation"
+        case .adam(let c): h = "learning_rate=\(c.learningRate), beta1=\(c.beta1), beta2=\(c.beta2), epsilon=\(c.epsilon), amsgrad=\(c.amsgrad), \(c.formulation.rawValue) formulation"
+        case .rmsprop(let c): h = "learning_rate=\(c.learningRate), rho=\(c.rho), momentum=\(c.momentum), epsilon=\(c.epsilon), centered=\(c.centered)"
+        }
+        let slots = o.slots.values.reduce(0) { $0 + $1.count }
+        return "\(o.config.kindName) (\(h)), iteration \(o.iteration), \(slots) slot tensors"
+    }
+
+    static func table(_ s: ModelSummary, file: String) -> String {
+        let rows = rows(s)
+        let header = Row(name: "Layer (type)", type: "", outputShape: "Output Shape", params: 0, dtype: "dtype")
+        let first = ([header] + rows).map { $0.type.isEmpty ? $0.name : "\($0.name) (\($0.type))" }
+        let w0 = max(28, first.map(\.count).max()! + 2), w1 = max(16, rows.map(\.outputShape.count).max() ?? 0) + 2
+        func pad(_ s: String, _ w: Int) -> String { s + String(repeating: " ", count: max(1, w - s.count)) }
+        var out = "Model: \(file)\n"
+        let line = String(repeating: "─", count: w0 + w1 + 20) + "\n"
+        out += line + pad(first[0], w0) + pad("Output Shape", w1) + pad("Param #", 12) + "dtype\n" + line
+        out += pad("input", w0) + pad("(None, " + s.architecture.inputShape.map(String.init).joined(separator: ", ") + ")", w1) + pad("0", 12) + "-\n"
+        for (i, r) in rows.enumerated() {
+            out += pad(first[i + 1], w0) + pad(r.outputShape, w1) + pad(String(r.params), 12) + r.dtype + "\n"
+        }
+        out += line
+        let (total, trainable) = counts(s)
+        out += "Total params: \(total)\nTrainable params: \(trainable)\nNon-trainable params: \(total - trainable)\n"
+        out += "Optimizer: " + (s.optimizer.map(optimizerText) ?? "none") + "\n"
+        if let t = s.training {
+            out += "Training: loss \(t.loss.kind.rawValue)\(t.loss.fromLogits ? " (from logits)" : ""), epoch \(t.epoch), step \(t.step), batch size \(t.batchSize), shuffle \(t.shuffle), position in epoch \(t.positionInEpoch)\n"
+        } else {
+            out += "Training: none\n"
+        }
+        if !s.metadata.isEmpty { out += "Metadata: \(s.metadata.keys.sorted().joined(separator: ", "))\n" }
+        out += "Format: \(s.format.rawValue)\(s.version.map { " version \($0)" } ?? "")"
+        if let size = s.fileSize { out += ", \(size) bytes" }
+        return out + "\n"
+    }
+
+    static func json(_ s: ModelSummary, file: String) -> JSONValue {
+        let (total, trainable) = counts(s)
+        var m: [(String, JSONValue)] = [
+            ("file", .string(file)), ("format", .string(s.format.rawValue)),
+            ("version", s.version.map { .string($0) } ?? .null),
+            ("file_size", s.fileSize.map { .integer(Int64($0)) } ?? .null),
+            ("input_shape", .array(s.architecture.inputShape.map { .integer(Int64($0)) })),
+            ("layers", .array(zip(s.architecture.layers, rows(s)).map { layer, r in
+                .object([("name", .string(layer.name)), ("type", .string(layer.kind.typeName)), ("output_shape", .string(r.outputShape)),
+                         ("params", .integer(Int64(r.params))), ("dtype", .string(r.dtype))])
+            })),
+            ("total_params", .integer(Int64(total))), ("trainable_params", .integer(Int64(trainable))),
+            ("non_trainable_params", .integer(Int64(total - trainable))),
+            ("tensors", .array(s.tensors.map { .object([("name", .string($0.name)), ("dtype", .string($0.dtype.rawValue)),
+                                                        ("shape", .array($0.shape.map { .integer(Int64($0)) }))]) })),
+            ("architecture", HeaderSchema.json(s.architecture)),
+        ]
+        m.append(("optimizer", s.optimizer.map(HeaderSchema.json) ?? .null))
+        m.append(("training", s.training.map(HeaderSchema.json) ?? .null))
+        m.append(("metadata", HeaderSchema.json(s.metadata)))
+        return .object(m)
+    }
 }
