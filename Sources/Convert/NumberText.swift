@@ -1,0 +1,310 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ModelFormat
+
+// Shortest round-trip decimal text of floating-point values, straight into a byte buffer, and decimal text parsed
+// straight from bytes. Shared by the JSON dump, the CSV dump and NumericCSV, so every text format writes and reads
+// numbers the same way. See spec/json-format.md ("Numbers").
+
+// The Swift runtime's shortest-digits formatter, the one behind `Double.description` and `Float.description`,
+// called directly so that no `String` is created per value. Output is identical to `description` provided the
+// buffer is filled with ASCII '0' first: for integral values the runtime writes "7100271." and leaves the final
+// digit to the buffer's existing contents (checked against `description` on millions of values in the tests).
+@_silgen_name("swift_float64ToString")
+private func runtimeFloat64ToString(_ buffer: UnsafeMutablePointer<UInt8>, _ bufferLength: UInt, _ value: Double, _ debug: Bool) -> UInt64
+@_silgen_name("swift_float32ToString")
+private func runtimeFloat32ToString(_ buffer: UnsafeMutablePointer<UInt8>, _ bufferLength: UInt, _ value: Float, _ debug: Bool) -> UInt64
+
+/// Formatting numbers as text.
+enum NumberFormat {
+    /// Bytes that `write` may need for one value (sign, 17 digits, point, exponent, quotes for "-Infinity").
+    static let maxWidth = 40
+
+    /// Writes `value.description` (shortest digits that read back to the same Double) at `p`; returns bytes written.
+    /// Non-finite values are written as `NaN`, `Infinity`, `-Infinity` (quoted when `quoteNonFinite`).
+    @inline(__always)
+    static func write(_ value: Double, to p: UnsafeMutablePointer<UInt8>, quoteNonFinite: Bool) -> Int {
+        if !value.isFinite { return writeNonFinite(isNaN: value.isNaN, negative: value < 0, to: p, quote: quoteNonFinite) }
+        fillZeros(p)
+        return Int(runtimeFloat64ToString(p, 32, value, false))
+    }
+
+    @inline(__always)
+    static func write(_ value: Float, to p: UnsafeMutablePointer<UInt8>, quoteNonFinite: Bool) -> Int {
+        if !value.isFinite { return writeNonFinite(isNaN: value.isNaN, negative: value < 0, to: p, quote: quoteNonFinite) }
+        fillZeros(p)
+        return Int(runtimeFloat32ToString(p, 32, value, false))
+    }
+
+    @inline(__always)
+    private static func fillZeros(_ p: UnsafeMutablePointer<UInt8>) {
+        let zeros: UInt64 = 0x3030_3030_3030_3030
+        let raw = UnsafeMutableRawPointer(p)
+        raw.storeBytes(of: zeros, toByteOffset: 0, as: UInt64.self)
+        raw.storeBytes(of: zeros, toByteOffset: 8, as: UInt64.self)
+        raw.storeBytes(of: zeros, toByteOffset: 16, as: UInt64.self)
+        raw.storeBytes(of: zeros, toByteOffset: 24, as: UInt64.self)
+    }
+
+    /// The shortest decimal that reads back (rounded to nearest) to the same binary16 value.
+    static func write(half bits: UInt16, to p: UnsafeMutablePointer<UInt8>, quoteNonFinite: Bool) -> Int {
+        let value = Float16(bitPattern: bits)
+        if !value.isFinite { return writeNonFinite(isNaN: value.isNaN, negative: value < 0, to: p, quote: quoteNonFinite) }
+        return copy(value.description, to: p)
+    }
+
+    /// The shortest decimal that reads back (rounded to nearest even) to the same bfloat16 value: the fewest
+    /// significant digits, 1 to 9, whose correctly rounded text converts back to these 16 bits.
+    static func write(bfloat16 bits: UInt16, to p: UnsafeMutablePointer<UInt8>, quoteNonFinite: Bool) -> Int {
+        let value = BFloat16.float(fromBits: bits)
+        if !value.isFinite { return writeNonFinite(isNaN: value.isNaN, negative: value < 0, to: p, quote: quoteNonFinite) }
+        if value == 0 { return copy(value.sign == .minus ? "-0.0" : "0.0", to: p) }
+        var text = [CChar](repeating: 0, count: 48)
+        for digits in 1...9 {
+            let n = text.withUnsafeMutableBufferPointer { buffer in
+                withVaList([Int32(digits - 1), Double(value)]) { vsnprintf(buffer.baseAddress, 48, "%.*e", $0) }
+            }
+            let candidate = text.withUnsafeBufferPointer { buffer in
+                buffer.baseAddress!.withMemoryRebound(to: UInt8.self, capacity: Int(n)) { UnsafeBufferPointer(start: $0, count: Int(n)) }
+            }
+            guard let scanned = NumberScan.scan(UnsafeRawBufferPointer(candidate), at: 0, json: false),
+                  NumberScan.bfloat16Bits(scanned.double(in: UnsafeRawBufferPointer(candidate))) == bits else { continue }
+            return writeDigits(scanned, source: UnsafeRawBufferPointer(candidate), to: p)
+        }
+        return copy(value.description, to: p)
+    }
+
+    /// Rewrites scanned `d.ddde±x` digits in the style of `description`: plain decimals for 1e-4 ≤ |x| < 1e16,
+    /// exponent form otherwise.
+    private static func writeDigits(_ s: NumberScan.Scanned, source: UnsafeRawBufferPointer, to p: UnsafeMutablePointer<UInt8>) -> Int {
+        var digits = Array(String(s.mantissa).utf8)
+        while digits.count > 1, digits.last == UInt8(ascii: "0") { digits.removeLast() }
+        // value = 0.d1d2d3... × 10^point
+        let point = s.exponent + String(s.mantissa).utf8.count
+        var out: [UInt8] = s.negative ? [UInt8(ascii: "-")] : []
+        if point > -4 && point <= 16 {
+            if point <= 0 {
+                out += Array("0.".utf8) + [UInt8](repeating: UInt8(ascii: "0"), count: -point) + digits
+            } else if point >= digits.count {
+                out += digits + [UInt8](repeating: UInt8(ascii: "0"), count: point - digits.count) + Array(".0".utf8)
+            } else {
+                out += digits[..<point] + [UInt8(ascii: ".")] + digits[point...]
+            }
+        } else {
+            out.append(digits[0])
+            if digits.count > 1 { out += [UInt8(ascii: ".")] + digits[1...] }
+            let e = point - 1
+            out += Array((e < 0 ? "e-" : "e+").utf8) + Array((abs(e) < 10 ? "0\(abs(e))" : "\(abs(e))").utf8)
+        }
+        for (i, b) in out.enumerated() { p[i] = b }
+        return out.count
+    }
+
+    private static func copy(_ s: String, to p: UnsafeMutablePointer<UInt8>) -> Int {
+        var n = 0
+        for b in s.utf8 { p[n] = b; n += 1 }
+        return n
+    }
+
+    private static func writeNonFinite(isNaN: Bool, negative: Bool, to p: UnsafeMutablePointer<UInt8>, quote: Bool) -> Int {
+        var n = 0
+        if quote { p[n] = UInt8(ascii: "\""); n += 1 }
+        n += copy(isNaN ? "NaN" : (negative ? "-Infinity" : "Infinity"), to: p + n)
+        if quote { p[n] = UInt8(ascii: "\""); n += 1 }
+        return n
+    }
+}
+
+/// Parsing decimal numbers from bytes without creating a `String`.
+///
+/// A number is scanned into up to 19 significant digits and a decimal exponent. When the digits fit 2^53 and the
+/// exponent is within ±22, the Double is computed exactly with one correctly rounded multiplication or division
+/// (Clinger's fast path); otherwise the text goes to the C library's `strtod`/`strtof`, which round correctly.
+/// Float results from the fast path are checked for the one case where rounding twice (decimal → Double → Float)
+/// could differ from rounding once: a Double that falls exactly on a midpoint between two Floats.
+enum NumberScan {
+    struct Scanned {
+        var negative: Bool
+        /// Up to 19 significant digits.
+        var mantissa: UInt64
+        /// value = mantissa × 10^exponent (when not truncated).
+        var exponent: Int
+        /// More than 19 significant digits were present; the extra ones were dropped from `mantissa`.
+        var truncated: Bool
+        /// Byte range of the number's text.
+        var start: Int
+        var end: Int
+    }
+
+    /// Scans a decimal number at `offset`. JSON mode follows RFC 8259 strictly (no '+', no leading zeros, digits on
+    /// both sides of '.'); CSV mode also accepts a leading '+', `5.` and `.5`. Returns nil when no number starts here.
+    @inline(__always)
+    static func scan(_ bytes: UnsafeRawBufferPointer, at offset: Int, json: Bool) -> Scanned? {
+        let count = bytes.count
+        var i = offset
+        var negative = false
+        if i < count, bytes[i] == UInt8(ascii: "-") { negative = true; i += 1 }
+        else if !json, i < count, bytes[i] == UInt8(ascii: "+") { i += 1 }
+        var mantissa: UInt64 = 0
+        var significant = 0
+        var exponent = 0
+        var truncated = false
+        let intStart = i
+        while i < count {
+            let d = bytes[i] &- 48
+            if d > 9 { break }
+            if significant < 19 {
+                mantissa = mantissa &* 10 &+ UInt64(d)
+                if mantissa != 0 { significant += 1 }
+            } else {
+                exponent += 1
+                if d != 0 { truncated = true }
+            }
+            i += 1
+        }
+        let intDigits = i - intStart
+        if json {
+            if intDigits == 0 { return nil }
+            if intDigits > 1, bytes[intStart] == UInt8(ascii: "0") { return nil }
+        }
+        var fracDigits = 0
+        if i < count, bytes[i] == UInt8(ascii: ".") {
+            i += 1
+            let fracStart = i
+            while i < count {
+                let d = bytes[i] &- 48
+                if d > 9 { break }
+                if significant < 19 {
+                    mantissa = mantissa &* 10 &+ UInt64(d)
+                    exponent -= 1
+                    if mantissa != 0 { significant += 1 }
+                } else if d != 0 {
+                    truncated = true
+                }
+                i += 1
+            }
+            fracDigits = i - fracStart
+            if json && fracDigits == 0 { return nil }
+        }
+        if intDigits == 0 && fracDigits == 0 { return nil }
+        if i < count, bytes[i] | 0x20 == UInt8(ascii: "e") {
+            var j = i + 1
+            var expNegative = false
+            if j < count, bytes[j] == UInt8(ascii: "-") || bytes[j] == UInt8(ascii: "+") {
+                expNegative = bytes[j] == UInt8(ascii: "-"); j += 1
+            }
+            let expStart = j
+            var e = 0
+            while j < count {
+                let d = bytes[j] &- 48
+                if d > 9 { break }
+                if e < 100_000 { e = e * 10 + Int(d) }
+                j += 1
+            }
+            if j == expStart { return nil }
+            exponent += expNegative ? -e : e
+            i = j
+        }
+        return Scanned(negative: negative, mantissa: mantissa, exponent: exponent, truncated: truncated, start: offset, end: i)
+    }
+
+    private static let powersOfTen: [Double] = (0...22).map { e in
+        var x = 1.0
+        for _ in 0..<e { x *= 10 }
+        return x
+    }
+
+    /// The exactly computable cases (Clinger's fast path), or nil.
+    @inline(__always)
+    static func fastDouble(_ s: Scanned) -> Double? {
+        if s.mantissa == 0 { return s.negative ? -0.0 : 0.0 }
+        guard !s.truncated, s.mantissa <= 1 << 53, s.exponent >= -22, s.exponent <= 22 else { return nil }
+        var d = Double(s.mantissa)
+        d = s.exponent < 0 ? d / powersOfTen[-s.exponent] : d * powersOfTen[s.exponent]
+        return s.negative ? -d : d
+    }
+
+    @inline(__always)
+    static func double(_ s: Scanned, in bytes: UnsafeRawBufferPointer) -> Double {
+        if let d = fastDouble(s) { return d }
+        return slowParse(bytes, s) { strtod($0, nil) }
+    }
+
+    @inline(__always)
+    static func float(_ s: Scanned, in bytes: UnsafeRawBufferPointer) -> Float {
+        if let d = fastDouble(s) {
+            let f = Float(d)
+            if Double(f) == d || !isFloatMidpoint(d, f) { return f }
+        }
+        return slowParse(bytes, s) { strtof($0, nil) }
+    }
+
+    /// Whether `d` lies exactly halfway between `f` (its rounding to Float) and the Float on d's other side.
+    private static func isFloatMidpoint(_ d: Double, _ f: Float) -> Bool {
+        let other = Double(f) < d ? f.nextUp : f.nextDown
+        guard other.isFinite else { return false }
+        return (Double(f) + Double(other)) / 2 == d
+    }
+
+    /// Hands the number's text to the C library. The text is copied so that it ends in a NUL (the buffer may end
+    /// right after the number).
+    private static func slowParse<T>(_ bytes: UnsafeRawBufferPointer, _ s: Scanned, _ parse: (UnsafePointer<CChar>) -> T) -> T {
+        let length = s.end - s.start
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: length + 1) { buffer in
+            for k in 0..<length { buffer[k] = CChar(bitPattern: bytes[s.start + k]) }
+            buffer[length] = 0
+            return parse(buffer.baseAddress!)
+        }
+    }
+
+    /// Rounds a Double to binary16 once (Swift's conversion rounds to nearest even directly).
+    static func halfBits(_ d: Double) -> UInt16 { Float16(d).bitPattern }
+
+    /// Rounds a Double to bfloat16 once, to nearest even, avoiding the double rounding through Float.
+    static func bfloat16Bits(_ d: Double) -> UInt16 {
+        if d.isNaN { return 0x7fc0 }
+        let f = Float(d)
+        let bits = f.bitPattern
+        // Float(d) may itself have rounded onto a bfloat16 midpoint; then the direction d lay in decides.
+        if bits & 0xffff == 0x8000, Double(f) != d, f.isFinite {
+            let up = (Double(f) < d) != (f < 0)   // away from zero?
+            return UInt16(bits >> 16) &+ (up ? 1 : 0)
+        }
+        return BFloat16.bits(from: f)
+    }
+
+    /// `NaN`, `Infinity`, `-Infinity` (and in CSV mode also numpy's `nan`, `inf`, `-inf`, any case, optional '+').
+    /// Returns the value and the end offset.
+    static func scanNonFinite(_ bytes: UnsafeRawBufferPointer, at offset: Int, json: Bool) -> (Double, Int)? {
+        func matches(_ word: String, at i: Int) -> Int? {
+            var j = i
+            for c in word.utf8 {
+                guard j < bytes.count else { return nil }
+                let b = bytes[j]
+                if json ? b != c : (b | 0x20) != (c | 0x20) { return nil }
+                j += 1
+            }
+            return j
+        }
+        if json {
+            if let e = matches("NaN", at: offset) { return (.nan, e) }
+            if let e = matches("Infinity", at: offset) { return (.infinity, e) }
+            if let e = matches("-Infinity", at: offset) { return (-.infinity, e) }
+            return nil
+        }
+        var i = offset
+        var negative = false
+        if i < bytes.count, bytes[i] == UInt8(ascii: "-") || bytes[i] == UInt8(ascii: "+") {
+            negative = bytes[i] == UInt8(ascii: "-"); i += 1
+        }
+        if let e = matches("nan", at: i) { return (.nan, e) }
+        if let e = matches("infinity", at: i) { return (negative ? -.infinity : .infinity, e) }
+        if let e = matches("inf", at: i) { return (negative ? -.infinity : .infinity, e) }
+        return nil
+    }
+}
+
+extension NumberScan.Scanned {
+    func double(in bytes: UnsafeRawBufferPointer) -> Double { NumberScan.double(self, in: bytes) }
+}
