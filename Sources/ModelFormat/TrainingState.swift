@@ -28,7 +28,7 @@ public struct RNGState: Sendable, Hashable {
     public init(algorithm: String, state: [UInt64]) { self.algorithm = algorithm; self.state = state }
 }
 
-/// Where a training run stands, so that it can continue exactly.
+/// Where a training run stands, so that it can continue exactly. Equality compares the loss history bit for bit.
 public struct TrainingState: Sendable, Equatable {
     public var loss: Loss
     /// Completed epochs.
@@ -46,5 +46,13 @@ public struct TrainingState: Sendable, Equatable {
                 rng: RNGState = RNGState(algorithm: "splitmix64", state: [0]), positionInEpoch: Int64 = 0, lossHistory: [Double] = []) {
         self.loss = loss; self.epoch = epoch; self.step = step; self.batchSize = batchSize; self.shuffle = shuffle
         self.rng = rng; self.positionInEpoch = positionInEpoch; self.lossHistory = lossHistory
+    }
+}
+
+extension TrainingState {
+    public static func == (a: TrainingState, b: TrainingState) -> Bool {
+        a.loss == b.loss && a.epoch == b.epoch && a.step == b.step && a.batchSize == b.batchSize && a.shuffle == b.shuffle
+            && a.rng == b.rng && a.positionInEpoch == b.positionInEpoch
+            && a.lossHistory.map(\.bitPattern) == b.lossHistory.map(\.bitPattern)
     }
 }
