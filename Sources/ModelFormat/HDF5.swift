@@ -20,6 +20,8 @@ public enum HDF5 {
         lock.lock()
         defer { lock.unlock() }
         _ = initialized
+        // Error-printing settings are per thread in thread-safe builds of libhdf5 (Debian's is one).
+        mk_silence_errors()
         return try body()
     }
 
@@ -49,6 +51,7 @@ public enum HDF5 {
         guard id >= 0 else { return }
         lock.lock()
         defer { lock.unlock() }
+        mk_silence_errors()
         _ = H5Idec_ref(id)
         H5Eclear2(mk_H5E_DEFAULT())
     }
@@ -64,8 +67,10 @@ public class H5Handle {
     public let id: hid_t
     /// The object's path in the file, for messages.
     public let path: String
+    /// False once closed explicitly (a file), so deinit does not release the identifier twice.
+    var isOpen = true
     init(id: hid_t, path: String) { self.id = id; self.path = path }
-    deinit { HDF5.release(id) }
+    deinit { if isOpen { HDF5.release(id) } }
 }
 
 /// The values attributes hold. Scalar attributes give the scalar cases, one-dimensional ones the array cases.
@@ -409,8 +414,6 @@ public final class H5Group: H5Object {
 }
 
 public final class H5File: H5Handle {
-    private var closed = false
-
     /// Creates (truncating) a file. Object timestamps are off so the same content gives the same bytes; the v1.8
     /// object format lets attributes exceed 64 KiB (a large architecture JSON) by storing them densely.
     public static func create(path: String) throws -> H5File {
@@ -439,8 +442,8 @@ public final class H5File: H5Handle {
 
     /// Flushes and closes; other handles to objects in the file must be released first for the close to complete.
     public func close() throws {
-        guard !closed else { return }
-        closed = true
+        guard isOpen else { return }
+        isOpen = false
         try HDF5.check(H5Fflush(id, H5F_SCOPE_LOCAL), "flushing \(path)")
         try HDF5.check(H5Fclose(id), "closing \(path)")
     }
