@@ -160,8 +160,9 @@ public struct JSONParser {
     }
 
     private mutating func expect(_ literal: String, _ value: JSONValue) throws(Failure) -> JSONValue {
+        let start = index
         for byte in literal.utf8 {
-            guard index < bytes.count, bytes[index] == byte else { throw failure("invalid literal, expected '\(literal)'") }
+            guard index < bytes.count, bytes[index] == byte else { throw failure("invalid literal, expected '\(literal)'", at: start) }
             index += 1
         }
         return value
@@ -309,7 +310,8 @@ public struct JSONParser {
         }
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
         if isInteger, let v = Int64(text) { return .integer(v) }
-        guard let d = Double(text) else { throw failure("invalid number '\(text)'", at: start) }
+        // Out-of-range literals become ±infinity in Double(_:); JSON has no infinity, so they are refused here.
+        guard let d = Double(text), d.isFinite else { throw failure("number out of range '\(text.prefix(40))'", at: start) }
         return .number(d)
     }
 }
