@@ -51,19 +51,28 @@ final class InputFile {
 
 /// A byte buffer written to a file in chunks (or kept in memory when there is no file), so writers never hold a
 /// whole dump in memory. `reserve(n)` guarantees `n` writable bytes at `cursor`.
+///
+/// A file sink writes to a temporary file beside the target and renames it over the target in `finish()`, so a
+/// failed or interrupted write never leaves a half-written file under the target's name (no fsync: these are
+/// exports that can be made again).
 final class ByteSink {
     private(set) var buffer: UnsafeMutablePointer<UInt8>
     private var capacity: Int
     private(set) var count = 0
-    private let fd: Int32
+    private var fd: Int32
     private let path: String
+    private let temporary: String
     /// Flush when this many bytes are buffered (file sinks only).
     private static let flushThreshold = 1 << 20
 
-    /// A sink that writes to `path` (created or truncated).
+    /// A sink that replaces `path` when finished.
     init(path: String) throws(ModelError) {
         self.path = path
-        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { String(path[...$0]) } ?? ""
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        temporary = "\(directory).\(name).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw ModelError.io(path: path, message: "cannot create: \(String(cString: strerror(errno)))") }
         capacity = ByteSink.flushThreshold + 4096
         buffer = .allocate(capacity: capacity)
@@ -72,6 +81,7 @@ final class ByteSink {
     /// A sink that keeps everything in memory (`bytes()`).
     init() {
         path = "<memory>"
+        temporary = ""
         fd = -1
         capacity = 4096
         buffer = .allocate(capacity: capacity)
@@ -79,7 +89,7 @@ final class ByteSink {
 
     deinit {
         buffer.deallocate()
-        if fd >= 0 { close(fd) }
+        if fd >= 0 { close(fd); unlink(temporary) }
     }
 
     var cursor: UnsafeMutablePointer<UInt8> { buffer + count }
@@ -148,9 +158,21 @@ final class ByteSink {
         count = 0
     }
 
-    /// Flushes and closes a file sink.
+    /// Flushes, closes and renames a file sink over its target.
     func finish() throws(ModelError) {
+        guard fd >= 0 else { return }
         try flush()
+        let closed = close(fd)
+        fd = -1
+        guard closed == 0 else {
+            unlink(temporary)
+            throw ModelError.io(path: path, message: "close failed: \(String(cString: strerror(errno)))")
+        }
+        guard rename(temporary, path) == 0 else {
+            let message = String(cString: strerror(errno))
+            unlink(temporary)
+            throw ModelError.io(path: path, message: "rename failed: \(message)")
+        }
     }
 
     /// Everything written to a memory sink.
