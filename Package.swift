@@ -35,7 +35,7 @@ let package = Package(
         ]),
         .testTarget(name: "ModelFormatTests", dependencies: ["ModelFormat"]),
         .testTarget(name: "ConvertTests", dependencies: ["Convert", "ModelFormat", "ReferenceEngine"]),
-        .testTarget(name: "ReferenceEngineTests", dependencies: ["ReferenceEngine", "ModelFormat"]),
+        .testTarget(name: "ReferenceEngineTests", dependencies: ["ReferenceEngine", "ModelFormat"], exclude: ["Fixtures"]),
         .testTarget(name: "ModelKitCLITests", dependencies: ["ModelFormat"]),
     ]
 )
