@@ -1,6 +1,220 @@
+import Foundation
 import ModelFormat
+import ZIPFoundation
 
-// Placeholder until this format lands; replaced wholesale by its implementation.
+/// Keras 3 `.keras` zips: `config.json` (the model config, with `compile_config` for the loss and, when Keras recorded
+/// it, the optimizer), `metadata.json`, and `model.weights.h5` with `layers/<name>/vars/<i>` (the `vars` group's
+/// `name` attribute is the layer's name) and `optimizer/vars/<i>` (0 = iteration, 1 = learning rate, then the slots
+/// in Keras's build order). The weights file is opened in memory (an HDF5 file image); nothing is extracted to disk.
 public enum KerasZip {
-    public static func read(path: String) throws -> Model { throw ModelError.unsupported("KerasZip is not implemented yet") }
+    public static func read(path: String) throws -> Model { try read(path: path, options: ReadOptions()) }
+
+    public static func read(path: String, options: ReadOptions) throws -> Model {
+        let zip = try SafeZip(path: path)
+        let configText = String(decoding: try zip.read("config.json", limit: 64 << 20), as: UTF8.self)
+        let configJSON = try KerasConfig.parse(configText, source: "\(path):config.json")
+        let config = try KerasConfig.model(configJSON, source: "config.json")
+        let weightsImage = try zip.read("model.weights.h5", limit: SafeZip.maxMemberBytes)
+        var metadata: Metadata = [:]
+        if zip.members.contains("metadata.json") {
+            let meta = try KerasConfig.parse(String(decoding: try zip.read("metadata.json", limit: 1 << 20), as: UTF8.self), source: "metadata.json")
+            if case .string(let version)? = meta["keras_version"] { metadata["keras_version"] = .string(version) }
+        }
+
+        let compile = configJSON["compile_config"] ?? .null
+        var loss: Loss? = nil
+        if let l = compile["loss"], l != .null { loss = try KerasConfig.loss(l) }
+        let optimizerJSON = compile["optimizer"].flatMap { $0 == .null ? nil : $0 }
+
+        return try HDF5.locked {
+            let root = try H5File.open(image: weightsImage, name: "\(path):model.weights.h5").root()
+            let weights = try readWeights(root, config.architecture)
+            var optimizer: OptimizerState? = nil
+            if try root.has("optimizer/vars") {
+                optimizer = try readOptimizer(try root.group("optimizer/vars"), architecture: config.architecture,
+                                              configured: optimizerJSON, options: options, metadata: &metadata)
+            }
+            let training = loss.map { TrainingState(loss: $0, step: optimizer?.iteration ?? 0, batchSize: 32) }
+            let model = Model(architecture: config.architecture, weights: weights, optimizer: optimizer, training: training, metadata: metadata)
+            try model.validate()
+            return model
+        }
+    }
+
+    static func readWeights(_ root: H5Group, _ architecture: Architecture) throws -> [String: Tensor] {
+        let specs = architecture.parameters
+        let layersGroup = try root.group("layers")
+        // Map each stored layer group to its layer name (the `name` attribute Keras writes on `vars`).
+        var groupByLayer: [String: String] = [:]
+        for member in try layersGroup.members() {
+            let group = try layersGroup.group(member)
+            var name = member
+            if try group.has("vars"), try group.group("vars").hasAttribute("name"), case .string(let n) = try group.group("vars").attribute("name") { name = n }
+            else if try group.hasAttribute("name"), case .string(let n) = try group.attribute("name") { name = n }
+            guard groupByLayer[name] == nil else { throw ModelError.duplicateName("layers/\(member) (layer '\(name)' stored twice)") }
+            groupByLayer[name] = member
+            let stored = try group.has("vars") ? try group.group("vars").members().count : 0
+            let expected = specs.filter { $0.layer == name }.count
+            if stored != expected {
+                guard architecture.layers.contains(where: { $0.name == name }) else {
+                    throw ModelError.unexpectedTensor("layers/\(member) (weights of '\(name)', which config.json does not have)")
+                }
+                throw ModelError.shapeMismatch(name: name, expected: [expected], detail: "layers/\(member)/vars holds \(stored) variables, the layer has \(expected)")
+            }
+        }
+        var weights: [String: Tensor] = [:]
+        for layer in architecture.layers {
+            let layerSpecs = specs.filter { $0.layer == layer.name }
+            guard !layerSpecs.isEmpty else { continue }
+            guard let member = groupByLayer[layer.name] else { throw ModelError.missingTensor("\(layer.name)/* (model.weights.h5 has no group for layer '\(layer.name)')") }
+            let vars = try layersGroup.group("\(member)/vars")
+            for (i, spec) in layerSpecs.enumerated() {
+                weights[spec.fullName] = try KerasH5.readFloatTensor(vars, "\(i)", name: spec.fullName, shape: spec.shape)
+            }
+        }
+        return weights
+    }
+
+    /// `optimizer/vars`: iteration, learning rate, then slots in the order Keras 3 builds them:
+    /// Adam `momentum, velocity` per parameter, then every `velocity_hat` (AMSGrad); SGD `momentum` per parameter;
+    /// RMSprop every `velocity`, then every `momentum`, then every `average_gradient`.
+    static func readOptimizer(_ vars: H5Group, architecture: Architecture, configured: JSONValue?, options: ReadOptions,
+                              metadata: inout Metadata) throws -> OptimizerState? {
+        let trainable = architecture.parameters.filter(\.trainable)
+        let count = try vars.members().count
+        guard count >= 2 else { throw ModelError.missingTensor("optimizer/vars/0 and /1 (iteration and learning rate)") }
+        let iteration = try KerasH5.readScalar(vars, "0").int
+        guard iteration >= 0 else { throw ModelError.invalidValue(field: "optimizer iteration", message: "\(iteration) is negative") }
+        let learningRate = try KerasH5.readScalar(vars, "1").double
+        let slotCount = count - 2
+        let t = trainable.count
+
+        var config: OptimizerConfig
+        if let configured {
+            config = try KerasConfig.optimizer(configured, learningRate: learningRate)
+        } else {
+            var name = "optimizer"
+            if try vars.hasAttribute("name"), case .string(let n) = try vars.attribute("name") { name = n }
+            let kindName = name.replacingOccurrences(of: "_", with: "").trimmingCharacters(in: .decimalDigits)
+            let kind = try KerasConfig.optimizerKind(className: kindName)
+            if let override = options.optimizer {
+                guard override.kindName == kind.rawValue else {
+                    throw ModelError.invalidValue(field: "optimizer", message: "the file holds \(kind.rawValue) state; the given optimizer is \(override.kindName)")
+                }
+                config = override
+                config.setLearningRate(learningRate)
+            } else {
+                config = KerasConfig.defaults(kind, learningRate: learningRate)
+                // Only the slot count is known: settings that add slots are read off it when unambiguous.
+                switch (kind, slotCount) {
+                case (.adam, 3 * t) where t > 0: config = .adam(AdamConfig(learningRate: learningRate, amsgrad: true, formulation: .keras))
+                case (.rmsprop, 3 * t) where t > 0, (.rmsprop, 2 * t) where t > 0, (.sgd, t) where t > 0:
+                    options.warn("\(name): config.json does not record the optimizer's momentum (or centering), and the file's \(slotCount) slot tensors need it; the optimizer state is not loaded. Give the optimizer (e.g. --optimizer) to keep it.")
+                    return nil
+                default: break
+                }
+                options.warn("\(name): config.json does not record the optimizer's hyperparameters; using Keras's defaults for \(kind.rawValue) with the stored learning rate \(learningRate)")
+                metadata["keras_optimizer_hyperparameters"] = .string("Keras defaults (not recorded in config.json)")
+            }
+        }
+
+        let names = config.slotNames
+        guard slotCount == names.count * t else {
+            throw ModelError.shapeMismatch(name: "optimizer/vars", expected: [names.count * t + 2],
+                                           detail: "\(config.kindName) with slots \(names) for \(t) trainable parameters needs \(names.count * t + 2) variables, the file has \(count)")
+        }
+        var slots: [String: [String: Tensor]] = [:]
+        for (i, spec) in trainable.enumerated() {
+            for (j, slot) in names.enumerated() {
+                let index: Int
+                switch config {
+                case .adam: index = slot == "velocity_hat" ? 2 + 2 * t + i : 2 + 2 * i + j
+                case .sgd, .rmsprop: index = 2 + j * t + i
+                }
+                slots[spec.fullName, default: [:]][slot] = try KerasH5.readFloatTensor(vars, "\(index)", name: "optimizer/\(spec.fullName)/\(slot)", shape: spec.shape)
+            }
+        }
+        return OptimizerState(config: config, iteration: iteration, slots: slots)
+    }
+}
+
+extension OptimizerConfig {
+    mutating func setLearningRate(_ lr: Double) {
+        switch self {
+        case .sgd(var c): c.learningRate = lr; self = .sgd(c)
+        case .adam(var c): c.learningRate = lr; self = .adam(c)
+        case .rmsprop(var c): c.learningRate = lr; self = .rmsprop(c)
+        }
+    }
+}
+
+/// A zip archive read defensively: member names with `..` components, absolute paths or symlinks are refused, and
+/// members are decompressed only up to a cap relative to the archive's size, counting the bytes actually produced
+/// (a forged size field cannot get past it).
+struct SafeZip {
+    /// Largest expansion accepted: stored members are 1:1 and deflated weights ~1.1:1; 200:1 only happens for
+    /// mostly-constant data, and zip bombs aim far higher.
+    static let maxRatio: UInt64 = 200
+    /// No single member above this many bytes is read into memory.
+    static let maxMemberBytes = 16 << 30
+
+    let path: String
+    let archive: Archive
+    let archiveSize: UInt64
+    let members: [String]
+
+    init(path: String) throws {
+        self.path = path
+        archiveSize = FormatDetection.fileSize(path)
+        do { archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read) } catch {
+            throw ModelError.format("\(path): not a readable zip archive (\(error))")
+        }
+        var names: [String] = []
+        var total: UInt64 = 0
+        for entry in archive {
+            let name = entry.path
+            let parts = name.split(separator: "/", omittingEmptySubsequences: false)
+            if name.hasPrefix("/") || name.contains("\\") || parts.contains("..") {
+                throw ModelError.unsupported("\(path): zip member '\(name)' has an absolute path or a '..' component")
+            }
+            if entry.type == .symlink { throw ModelError.unsupported("\(path): zip member '\(name)' is a symbolic link") }
+            total = total.addingReportingOverflow(entry.uncompressedSize).partialValue
+            names.append(name)
+        }
+        let cap = (1 << 20) + archiveSize.multipliedReportingOverflow(by: Self.maxRatio).partialValue
+        guard total <= cap else {
+            throw ModelError.unsupported("\(path): members declare \(total) bytes uncompressed from a \(archiveSize)-byte archive (more than \(Self.maxRatio)× it: a zip bomb?)")
+        }
+        members = names
+    }
+
+    static func memberNames(path: String) throws(ModelError) -> [String] {
+        do { return try SafeZip(path: path).members } catch let e as ModelError { throw e } catch { throw ModelError.format("\(error)") }
+    }
+
+    /// The whole member, refusing more than `limit` bytes or more than the archive-relative cap.
+    func read(_ name: String, limit: Int) throws -> [UInt8] {
+        guard let entry = archive[name] else { throw ModelError.missingTensor("\(path): zip member '\(name)'") }
+        let cap = min(UInt64(limit), (1 << 20) + archiveSize.multipliedReportingOverflow(by: Self.maxRatio).partialValue)
+        guard entry.uncompressedSize <= cap else {
+            throw ModelError.unsupported("\(path): zip member '\(name)' declares \(entry.uncompressedSize) bytes (limit \(cap))")
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(Int(entry.uncompressedSize))
+        struct TooLarge: Error {}
+        do {
+            _ = try archive.extract(entry, skipCRC32: false) { chunk in
+                guard UInt64(out.count + chunk.count) <= entry.uncompressedSize else { throw TooLarge() }
+                out.append(contentsOf: chunk)
+            }
+        } catch is TooLarge {
+            throw ModelError.unsupported("\(path): zip member '\(name)' inflates past its declared \(entry.uncompressedSize) bytes")
+        } catch {
+            throw ModelError.format("\(path): cannot read zip member '\(name)': \(error)")
+        }
+        guard UInt64(out.count) == entry.uncompressedSize else {
+            throw ModelError.truncated(offset: 0, needed: Int(entry.uncompressedSize), available: out.count, what: "zip member '\(name)'")
+        }
+        return out
+    }
 }

@@ -28,6 +28,11 @@ public struct ReadOptions: Sendable {
     public var architecture: Architecture?
     /// Weight naming and orientation of foreign dumps (`--layout`).
     public var layout: WeightLayout = .keras
+    /// Optimizer hyperparameters for files that keep optimizer state but not its settings (a `.keras` whose
+    /// config.json lacks the optimizer); the stored learning rate still wins.
+    public var optimizer: OptimizerConfig?
+    /// Receives one line per assumption a reader had to make (Keras defaults taken for unrecorded settings).
+    public var warn: @Sendable (String) -> Void = { _ in }
     public init() {}
 }
 
@@ -60,8 +65,8 @@ public enum ModelFiles {
         switch format {
         case .mkf: return try MKFFile.read(path: path, verifyChecksums: options.verifyChecksums)
         case .h5: return try HDF5Layout.read(path: path, verifyChecksums: options.verifyChecksums)
-        case .kerasH5: return try KerasH5.read(path: path)
-        case .keras: return try KerasZip.read(path: path)
+        case .kerasH5: return try KerasH5.read(path: path, options: options)
+        case .keras: return try KerasZip.read(path: path, options: options)
         case .safetensors: return try SafetensorsFile.read(path: path, options: options)
         case .npz: return try NPZFile.read(path: path, options: options)
         case .json: return try JSONDump.read(path: path, options: options)

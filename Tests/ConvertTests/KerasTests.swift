@@ -1,0 +1,115 @@
+import Foundation
+import Testing
+@testable import Convert
+import ModelFormat
+import ReferenceEngine
+
+enum KerasFixtures {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Fixtures")
+    static func path(_ relative: String) -> String { root.appendingPathComponent(relative).path }
+    static let cases = ["adam-classifier", "sgd-regressor", "rmsprop-batchnorm"]
+
+    /// A CSV of numbers (no header) as rows.
+    static func csv(_ relative: String) throws -> [[Double]] {
+        try String(contentsOfFile: path(relative), encoding: .utf8).split(separator: "\n").map {
+            $0.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces))! }
+        }
+    }
+
+    static func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("modelkit-keras-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// Predicts `inputs.csv` in float32 and returns the largest absolute difference from `outputs.csv`
+    /// (Keras's own predictions).
+    static func predictionError(_ model: Model, case name: String) throws -> Float {
+        let inputs = try csv("keras/\(name)/inputs.csv")
+        let expected = try csv("keras/\(name)/outputs.csv").flatMap { $0 }.map { Float($0) }
+        let outputs = try Inference.predict(model, inputs: inputs.flatMap { $0 }.map { Float($0) }, rows: inputs.count, as: Float.self)
+        #expect(outputs.count == expected.count)
+        return zip(outputs, expected).map { abs($0 - $1) }.max() ?? .infinity
+    }
+}
+
+@Suite struct KerasReadTests {
+    @Test(arguments: KerasFixtures.cases)
+    func legacyH5PredictsWhatKerasPredicted(name: String) throws {
+        let model = try KerasH5.read(path: KerasFixtures.path("keras/\(name)/model.h5"))
+        #expect(try KerasFixtures.predictionError(model, case: name) <= 1e-5)
+    }
+
+    @Test(arguments: KerasFixtures.cases)
+    func kerasZipPredictsWhatKerasPredicted(name: String) throws {
+        let model = try KerasZip.read(path: KerasFixtures.path("keras/\(name)/model.keras"))
+        #expect(try KerasFixtures.predictionError(model, case: name) <= 1e-5)
+    }
+
+    /// The `.h5` names every optimizer variable; the `.keras` stores them by position only. Mapping both to our
+    /// parameter names must give the same tensors (they hold the same trained model).
+    @Test(arguments: KerasFixtures.cases)
+    func optimizerStateAgreesBetweenH5AndZip(name: String) throws {
+        let h5 = try KerasH5.read(path: KerasFixtures.path("keras/\(name)/model.h5"))
+        var options = ReadOptions()
+        // The .keras config does not record the optimizer's settings; give them as a user would.
+        options.optimizer = h5.optimizer?.config
+        let zip = try KerasZip.read(path: KerasFixtures.path("keras/\(name)/model.keras"), options: options)
+        #expect(zip.weights == h5.weights)
+        let a = try #require(h5.optimizer), b = try #require(zip.optimizer)
+        #expect(a.iteration == b.iteration)
+        #expect(a.iteration > 0)
+        #expect(a.config == b.config)
+        #expect(a.slots == b.slots)
+        let trainable = h5.architecture.parameters.filter(\.trainable).map(\.fullName)
+        #expect(Set(a.slots.keys) == Set(trainable))
+        for parameter in trainable { #expect(Set(a.slots[parameter]!.keys) == Set(a.config.slotNames)) }
+        #expect(h5.training?.loss == zip.training?.loss)
+    }
+
+    @Test func hyperparametersComeFromTheTrainingConfig() throws {
+        let sgd = try KerasH5.read(path: KerasFixtures.path("keras/sgd-regressor/model.h5"))
+        let caseJSON = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: KerasFixtures.path("keras/sgd-regressor/case.json")))))
+        guard case .number(let lr)? = caseJSON["optimizer"]?["learning_rate"], case .number(let momentum)? = caseJSON["optimizer"]?["momentum"] else {
+            Issue.record("case.json has no optimizer settings"); return
+        }
+        #expect(sgd.optimizer?.config == .sgd(SGDConfig(learningRate: lr, momentum: momentum, nesterov: true, formulation: .keras)))
+        #expect(sgd.training?.loss == Loss(kind: .mse))
+    }
+}
+
+@Suite struct FormatDetectionTests {
+    @Test func contentConfirmsTheExtension() throws {
+        #expect(try ModelFiles.detect(path: KerasFixtures.path("keras/adam-classifier/model.h5")) == .kerasH5)
+        #expect(try ModelFiles.detect(path: KerasFixtures.path("keras/adam-classifier/model.keras")) == .keras)
+        #expect(try ModelFiles.detect(path: KerasFixtures.path("mkf/v1/dense-f32.mkf")) == .mkf)
+        let directory = try KerasFixtures.temporaryDirectory()
+        let ours = directory.appendingPathComponent("ours.h5").path
+        try HDF5Layout.write(try MKFFile.read(path: KerasFixtures.path("mkf/v1/dense-f32.mkf")), path: ours)
+        #expect(try ModelFiles.detect(path: ours) == .h5)
+        // Content decides when the name says nothing.
+        let renamed = directory.appendingPathComponent("model.bin").path
+        try FileManager.default.copyItem(atPath: ours, toPath: renamed)
+        #expect(try ModelFiles.detect(path: renamed) == .h5)
+        let json = directory.appendingPathComponent("dump").path
+        try Data("  {\"a\": 1}".utf8).write(to: URL(fileURLWithPath: json))
+        #expect(try ModelFiles.detect(path: json) == .json)
+        var safetensors = [UInt8](repeating: 0, count: 8)
+        let header = Array("{\"__metadata__\":{}}".utf8)
+        safetensors[0] = UInt8(header.count)
+        let st = directory.appendingPathComponent("weights").path
+        try Data(safetensors + header).write(to: URL(fileURLWithPath: st))
+        #expect(try ModelFiles.detect(path: st) == .safetensors)
+    }
+
+    @Test func contentContradictingTheExtensionIsAnError() throws {
+        let directory = try KerasFixtures.temporaryDirectory()
+        let fake = directory.appendingPathComponent("model.mkf").path
+        try FileManager.default.copyItem(atPath: KerasFixtures.path("keras/adam-classifier/model.keras"), toPath: fake)
+        #expect(throws: ModelError.self) { try ModelFiles.detect(path: fake) }
+        let text = directory.appendingPathComponent("model.h5").path
+        try Data("not hdf5 at all".utf8).write(to: URL(fileURLWithPath: text))
+        #expect(throws: ModelError.badMagic(format: "h5", found: "6e 6f 74 20 68 64 66 35")) { try ModelFiles.detect(path: text) }
+    }
+}
