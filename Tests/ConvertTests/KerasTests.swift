@@ -113,3 +113,41 @@ enum KerasFixtures {
         #expect(throws: ModelError.badMagic(format: "h5", found: "6e 6f 74 20 68 64 66 35")) { try ModelFiles.detect(path: text) }
     }
 }
+
+/// Keras trained each model on `continue_x/continue_y` with `train_on_batch` (one step per batch, in order) and
+/// recorded the predictions after: resuming from either file with the stored optimizer state must reach them.
+@Suite struct KerasResumeTests {
+    static func resumeError(_ model: Model, case name: String) throws -> Float {
+        let caseJSON = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: KerasFixtures.path("keras/\(name)/case.json")))))
+        guard case .integer(let batchSize)? = caseJSON["batch_size"], case .integer(let steps)? = caseJSON["continue_steps"] else {
+            throw ModelError.format("case.json lacks batch_size or continue_steps")
+        }
+        let x = try KerasFixtures.csv("keras/\(name)/continue_x.csv"), y = try KerasFixtures.csv("keras/\(name)/continue_y.csv")
+        var options = TrainingOptions()
+        options.batchSize = Int(batchSize)
+        options.shuffle = false
+        options.stop = .steps(steps)
+        let trained = try Training.run(model, data: TrainingSet(inputs: x.flatMap { $0 }, targets: y.flatMap { $0 }, rows: x.count,
+                                                                targetColumns: y.first?.count ?? 0), options: options)
+        #expect(trained.optimizer?.iteration == (model.optimizer?.iteration ?? 0) + steps)
+        let inputs = try KerasFixtures.csv("keras/\(name)/inputs.csv")
+        let expected = try KerasFixtures.csv("keras/\(name)/after_outputs.csv").flatMap { $0 }.map { Float($0) }
+        let outputs = try Inference.predict(trained, inputs: inputs.flatMap { $0 }.map { Float($0) }, rows: inputs.count, as: Float.self)
+        return zip(outputs, expected).map { abs($0 - $1) }.max() ?? .infinity
+    }
+
+    @Test(arguments: KerasFixtures.cases)
+    func resumingFromLegacyH5ReachesKerasAfterOutputs(name: String) throws {
+        let model = try KerasH5.read(path: KerasFixtures.path("keras/\(name)/model.h5"))
+        #expect(try Self.resumeError(model, case: name) <= 1e-5)
+    }
+
+    @Test(arguments: KerasFixtures.cases)
+    func resumingFromKerasZipReachesKerasAfterOutputs(name: String) throws {
+        var options = ReadOptions()
+        // config.json does not record the SGD momentum; give what case.json says, as a user would with --optimizer.
+        if name == "sgd-regressor" { options.optimizer = .sgd(SGDConfig(learningRate: 0.05, momentum: 0.9, nesterov: true)) }
+        let model = try KerasZip.read(path: KerasFixtures.path("keras/\(name)/model.keras"), options: options)
+        #expect(try Self.resumeError(model, case: name) <= 1e-5)
+    }
+}
