@@ -25,12 +25,12 @@ enum TestModels {
         var bytes: [UInt8] = []
         switch dtype {
         case .f32:
-            let special: [Float] = [-0.0, .leastNonzeroMagnitude, -.greatestFiniteMagnitude, .infinity, .nan, 0.1, 1e-40]
+            let special: [Float] = [-0.0, .leastNonzeroMagnitude, -.greatestFiniteMagnitude, .infinity, .nan, 0.1, Float("1e-40")!]
             var v = Array(special.prefix(count))
             while v.count < count { let f = Float(bitPattern: UInt32(truncatingIfNeeded: next())); v.append(f.isNaN ? 1.5 : f) }
             bytes = v.withUnsafeBytes { Array($0) }
         case .f64:
-            let special: [Double] = [-0.0, .leastNonzeroMagnitude, .greatestFiniteMagnitude, -.infinity, .nan, 0.1, 1e-310]
+            let special: [Double] = [-0.0, .leastNonzeroMagnitude, .greatestFiniteMagnitude, -.infinity, .nan, 0.1, Double("1e-310")!]
             var v = Array(special.prefix(count))
             while v.count < count { let d = Double(bitPattern: next()); v.append(d.isNaN ? 2.5 : d) }
             bytes = v.withUnsafeBytes { Array($0) }
