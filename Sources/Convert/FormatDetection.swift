@@ -9,7 +9,8 @@ import ModelFormat
 ///   ending in `.npy` an `.npz`;
 /// - safetensors: a little-endian u64 header length N that fits in the file, then `{`;
 /// - JSON: `{` as the first non-blank byte;
-/// - a directory with `manifest.csv`: a CSV dump. ONNX has no magic; it is known by its extension only.
+/// - a directory: a CSV dump when it has `manifest.csv`, otherwise a foreign dump of CSV/JSON weight files (read by
+///   the CSV reader, which asks for `--arch`). ONNX has no magic; it is known by its extension only.
 /// A `.h5` may be either HDF5 kind. Any other disagreement between extension and content is an error naming both.
 enum FormatDetection {
     static let hdf5Signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
@@ -20,9 +21,7 @@ enum FormatDetection {
             throw ModelError.io(path: path, message: "no such file or directory")
         }
         if isDirectory.boolValue {
-            guard FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent("manifest.csv")) else {
-                throw ModelError.unsupported("'\(path)' is a folder without manifest.csv (a CSV dump has one)")
-            }
+            // With manifest.csv a CSV dump; without, a foreign dump (CSVDump.read says it needs --arch).
             return .csv
         }
         let byExtension = formatFromExtension(path)
