@@ -22,7 +22,8 @@ public struct TrainingOptions: Sendable {
     public var batchSize: Int?
     /// Default: the stored setting when resuming, else false.
     public var shuffle: Bool?
-    /// Seed of a fresh run's counter-based RNG (default 0); a resumed run keeps its stored seed.
+    /// Seed of a fresh run's counter-based RNG (default: the first word of a stored RNG state, as `init` stores
+    /// its seed there, else 0); a resumed run keeps its stored seed.
     public var seed: UInt64?
     public var stop: TrainingStop = .epochs(1)
     /// Report a checkpoint every this many steps.
@@ -122,7 +123,8 @@ final class TrainingSession<T: EngineScalar> {
             state = stored
             if case .float(let sum)? = model.metadata[epochLossSumKey] { epochLossSum = sum } else { epochLossSum = 0 }
         } else {
-            state = TrainingState(loss: loss, rng: RNGState(algorithm: CounterRNG.algorithm, state: [options.seed ?? 0]))
+            let seed = options.seed ?? model.training?.rng.state.first ?? 0
+            state = TrainingState(loss: loss, rng: RNGState(algorithm: CounterRNG.algorithm, state: [seed]))
             epochLossSum = 0
         }
         if let batchSize = options.batchSize { state.batchSize = Int64(batchSize) }
