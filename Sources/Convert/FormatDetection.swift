@@ -5,7 +5,7 @@ import ModelFormat
 /// - `.mkf`: the magic `\x89MKF\r\n\x1a\n` (spec/binary-format.md);
 /// - HDF5 (signature `\x89HDF\r\n\x1a\n` at byte 0, 512, 1024 or 2048): root attribute `format = "modelkit-hdf5"` is our
 ///   layout (spec/hdf5-layout.md), `model_config` or a `model_weights` group is a Keras legacy `.h5`;
-/// - zip (`PK\x03\x04`, or `PK\x05\x06` when empty): `config.json` + `model.weights.h5` is a Keras `.keras`, members
+/// - zip (`PK\x03\x04`, or `PK\x05\x06` when empty): `config.json` (with `model.weights.h5`) is a Keras `.keras`, members
 ///   ending in `.npy` an `.npz`;
 /// - safetensors: a little-endian u64 header length N that fits in the file, then `{`;
 /// - JSON: `{` as the first non-blank byte;
@@ -82,7 +82,8 @@ enum FormatDetection {
         }
         if start.starts(with: [0x50, 0x4B, 0x03, 0x04]) || start.starts(with: [0x50, 0x4B, 0x05, 0x06]) {
             let members = try SafeZip.memberNames(path: path)
-            if members.contains("config.json") && members.contains("model.weights.h5") { return .keras }
+            // config.json alone is enough to call it a .keras; the reader then names what else is missing.
+            if members.contains("config.json") { return .keras }
             if members.contains(where: { $0.hasSuffix(".npy") }) || members.isEmpty { return .npz }
             return nil
         }

@@ -297,6 +297,8 @@ public final class H5Dataset: H5Object {
             }
         case H5T_ENUM:
             if size == 1 { dtype = .bool; description = "bool enum" }
+        case H5T_STRING: description = "text (\(size)-byte strings)"
+        case H5T_COMPOUND: description = "compound records"
         default: break
         }
         return H5DatasetInfo(dtype: dtype, isUInt16: isUInt16, typeDescription: description, shape: shape,

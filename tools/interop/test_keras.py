@@ -134,3 +134,12 @@ def test_unknown_layer_is_refused_naming_it(modelkit, workdir):
     model.save(workdir / "flat.h5")
     result = modelkit("convert", "flat.h5", "out.mkf", expect=1)
     assert "flat" in result.stderr and "Flatten" in result.stderr
+
+
+def test_every_bad_file_exits_1_with_a_message(modelkit, fixtures_dir):
+    bad = sorted((fixtures_dir / "bad").iterdir())
+    assert bad
+    for path in bad:
+        result = modelkit("check", path)
+        assert result.returncode == 1, f"{path.name}: exit {result.returncode}\n{result.stdout}{result.stderr}"
+        assert "error" in result.stderr and len(result.stderr.strip()) > 20, path.name

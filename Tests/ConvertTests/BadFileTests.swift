@@ -1,0 +1,79 @@
+import Foundation
+import Testing
+@testable import Convert
+import ModelFormat
+
+/// The catalogue of damaged and hostile files in Fixtures/bad/ (made by tools/interop/make_bad_fixtures.py), each
+/// with the error it must produce. Loading goes through `ModelFiles.load`, so format detection is exercised too.
+@Suite struct BadFileTests {
+    static func load(_ name: String) throws -> Model {
+        try ModelFiles.load(path: KerasFixtures.path("bad/\(name)"))
+    }
+
+    /// Files whose error is one exact `ModelError`.
+    static let exact: [(String, ModelError)] = [
+        ("keras-shape-disagrees.h5", .shapeMismatch(name: "hidden1/kernel", expected: [4, 9], detail: "/model_weights/hidden1/sequential/hidden1/kernel has shape [4, 8]")),
+        ("keras-unknown-layer.h5", .unsupported("layer 'hidden2' of Keras class 'Conv1D'")),
+        ("keras-huge-unwritten-kernel.h5", .truncated(offset: 0, needed: 6 << 30, available: 0, what: "data of 'probs/kernel' (/model_weights/probs/sequential/probs/kernel)")),
+        ("ours-version-2.h5", .unsupportedVersion(format: "ModelKit HDF5 layout", found: "int(2)", supported: "1")),
+        ("ours-missing-tensor.h5", .missingTensor("dense_1/bias")),
+        ("ours-extra-tensor.h5", .unexpectedTensor("/weights/dense/extra")),
+        ("ours-shape-disagrees.h5", .shapeMismatch(name: "dense/bias", expected: [2], detail: "/weights/dense/bias has shape [3]")),
+        ("ours-dtype-attribute-lies.h5", .unknownDType("f16", location: "/weights/dense/kernel: the dataset holds 32-bit float, not f16")),
+        ("ours-architecture-not-a-string.h5", .invalidHeader(offset: 0, message: "/architecture@architecture_json must be a string")),
+        ("ours-attribute-disagrees.h5", .invalidHeader(offset: 0, message: "/architecture/layers/dense@units is int(5) but the JSON says int(2)")),
+    ]
+
+    @Test(arguments: exact.map(\.0))
+    func exactError(name: String) throws {
+        let expected = Self.exact.first { $0.0 == name }!.1
+        #expect(throws: expected) { try Self.load(name) }
+    }
+
+    /// Files whose message must name the thing that is wrong (HDF5's or ZIPFoundation's own words follow).
+    static let named: [(String, [String])] = [
+        ("keras-truncated.h5", ["HDF5", "truncated file"]),
+        ("keras-config-not-a-string.h5", ["model_config", "must be a string"]),
+        ("keras-config-bad-json.h5", ["model_config:2:", "expected a value"]),
+        ("keras-no-model-weights.h5", ["/model_weights", "missing"]),
+        ("keras-missing-layer-group.h5", ["/model_weights/probs", "layer_names"]),
+        ("keras-kernel-is-text.h5", ["hidden2/kernel", "floating point"]),
+        ("keras-unknown-optimizer-variable.h5", ["sequential_mystery_kernel_momentum"]),
+        ("keras-zip-truncated.keras", ["not a readable zip"]),
+        ("keras-zip-dotdot.keras", ["../evil.txt", ".."]),
+        ("keras-zip-no-weights.keras", ["model.weights.h5"]),
+        ("keras-zip-weights-not-hdf5.keras", ["model.weights.h5", "signature"]),
+        ("keras-zip-bomb.keras", ["zip bomb"]),
+        ("keras-zip-bomb-forged-size.keras", ["inflates past its declared 4096 bytes"]),
+    ]
+
+    @Test(arguments: named.map(\.0))
+    func errorNamesTheProblem(name: String) throws {
+        let words = Self.named.first { $0.0 == name }!.1
+        do {
+            _ = try Self.load(name)
+            Issue.record("\(name) loaded")
+        } catch let error as ModelError {
+            for word in words { #expect(error.description.contains(word), "\(name): \(error)") }
+        }
+    }
+
+    @Test func everyFixtureIsCatalogued() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: KerasFixtures.path("bad")).sorted()
+        #expect(files == (Self.exact.map(\.0) + Self.named.map(\.0)).sorted())
+    }
+
+    /// Cutting a Keras file or one of ours anywhere gives an error, never a crash.
+    @Test func everyTruncationIsAnError() throws {
+        let directory = try KerasFixtures.temporaryDirectory()
+        for source in ["keras/rmsprop-batchnorm/model.h5", "keras/rmsprop-batchnorm/model.keras"] {
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: KerasFixtures.path(source)))
+            let ext = (source as NSString).pathExtension
+            for keep in stride(from: 0, to: bytes.count, by: max(1, bytes.count / 40)) {
+                let cut = directory.appendingPathComponent("cut-\(keep).\(ext)").path
+                try bytes.prefix(keep).write(to: URL(fileURLWithPath: cut))
+                #expect(throws: ModelError.self, "\(source) cut at \(keep)") { try ModelFiles.load(path: cut) }
+            }
+        }
+    }
+}
