@@ -3,8 +3,9 @@ import Testing
 @testable import Convert
 import ModelFormat
 
-/// The catalogue of damaged and hostile files in Fixtures/bad/ (made by tools/interop/make_bad_fixtures.py), each
-/// with the error it must produce. Loading goes through `ModelFiles.load`, so format detection is exercised too.
+/// The damaged and hostile HDF5 and .keras files in Fixtures/bad/{h5,keras-h5,keras} (made by
+/// tools/interop/make_bad_fixtures.py), each with the exact error, or the words, it must produce through the library
+/// (`ModelFiles.load`, so format detection is exercised too). The CLI catalogue test checks the same files' `.expect`.
 @Suite struct BadFileTests {
     static func load(_ name: String) throws -> Model {
         try ModelFiles.load(path: KerasFixtures.path("bad/\(name)"))
@@ -12,16 +13,16 @@ import ModelFormat
 
     /// Files whose error is one exact `ModelError`.
     static let exact: [(String, ModelError)] = [
-        ("keras-shape-disagrees.h5", .shapeMismatch(name: "hidden1/kernel", expected: [4, 9], detail: "/model_weights/hidden1/sequential/hidden1/kernel has shape [4, 8]")),
-        ("keras-unknown-layer.h5", .unsupported("layer 'hidden2' of Keras class 'Conv1D'")),
-        ("keras-huge-unwritten-kernel.h5", .truncated(offset: 0, needed: 6 << 30, available: 0, what: "data of 'probs/kernel' (/model_weights/probs/sequential/probs/kernel)")),
-        ("ours-version-2.h5", .unsupportedVersion(format: "ModelKit HDF5 layout", found: "int(2)", supported: "1")),
-        ("ours-missing-tensor.h5", .missingTensor("dense_1/bias")),
-        ("ours-extra-tensor.h5", .unexpectedTensor("/weights/dense/extra")),
-        ("ours-shape-disagrees.h5", .shapeMismatch(name: "dense/bias", expected: [2], detail: "/weights/dense/bias has shape [3]")),
-        ("ours-dtype-attribute-lies.h5", .unknownDType("f16", location: "/weights/dense/kernel: the dataset holds 32-bit float, not f16")),
-        ("ours-architecture-not-a-string.h5", .invalidHeader(offset: 0, message: "/architecture@architecture_json must be a string")),
-        ("ours-attribute-disagrees.h5", .invalidHeader(offset: 0, message: "/architecture/layers/dense@units is int(5) but the JSON says int(2)")),
+        ("keras-h5/shape-disagrees.h5", .shapeMismatch(name: "hidden1/kernel", expected: [4, 9], detail: "/model_weights/hidden1/sequential/hidden1/kernel has shape [4, 8]")),
+        ("keras-h5/unknown-layer.h5", .unsupported("layer 'hidden2' of Keras class 'Conv1D'")),
+        ("keras-h5/huge-unwritten-kernel.h5", .truncated(offset: 0, needed: 6 << 30, available: 0, what: "data of 'probs/kernel' (/model_weights/probs/sequential/probs/kernel)")),
+        ("h5/version-2.h5", .unsupportedVersion(format: "ModelKit HDF5 layout", found: "int(2)", supported: "1")),
+        ("h5/missing-tensor.h5", .missingTensor("dense_1/bias")),
+        ("h5/extra-tensor.h5", .unexpectedTensor("/weights/dense/extra")),
+        ("h5/shape-disagrees.h5", .shapeMismatch(name: "dense/bias", expected: [2], detail: "/weights/dense/bias has shape [3]")),
+        ("h5/dtype-attribute-lies.h5", .unknownDType("f16", location: "/weights/dense/kernel: the dataset holds 32-bit float, not f16")),
+        ("h5/architecture-not-a-string.h5", .invalidHeader(offset: 0, message: "/architecture@architecture_json must be a string")),
+        ("h5/attribute-disagrees.h5", .invalidHeader(offset: 0, message: "/architecture/layers/dense@units is int(5) but the JSON says int(2)")),
     ]
 
     @Test(arguments: exact.map(\.0))
@@ -32,19 +33,19 @@ import ModelFormat
 
     /// Files whose message must name the thing that is wrong (HDF5's or ZIPFoundation's own words follow).
     static let named: [(String, [String])] = [
-        ("keras-truncated.h5", ["HDF5", "truncated file"]),
-        ("keras-config-not-a-string.h5", ["model_config", "must be a string"]),
-        ("keras-config-bad-json.h5", ["model_config:2:", "expected a value"]),
-        ("keras-no-model-weights.h5", ["/model_weights", "missing"]),
-        ("keras-missing-layer-group.h5", ["/model_weights/probs", "layer_names"]),
-        ("keras-kernel-is-text.h5", ["hidden2/kernel", "floating point"]),
-        ("keras-unknown-optimizer-variable.h5", ["sequential_mystery_kernel_momentum"]),
-        ("keras-zip-truncated.keras", ["not a readable zip"]),
-        ("keras-zip-dotdot.keras", ["../evil.txt", ".."]),
-        ("keras-zip-no-weights.keras", ["model.weights.h5"]),
-        ("keras-zip-weights-not-hdf5.keras", ["model.weights.h5", "signature"]),
-        ("keras-zip-bomb.keras", ["zip bomb"]),
-        ("keras-zip-bomb-forged-size.keras", ["inflates past its declared 4096 bytes"]),
+        ("keras-h5/truncated.h5", ["HDF5", "truncated file"]),
+        ("keras-h5/config-not-a-string.h5", ["model_config", "must be a string"]),
+        ("keras-h5/config-bad-json.h5", ["model_config:2:", "expected a value"]),
+        ("keras-h5/no-model-weights.h5", ["/model_weights", "missing"]),
+        ("keras-h5/missing-layer-group.h5", ["/model_weights/probs", "layer_names"]),
+        ("keras-h5/kernel-is-text.h5", ["hidden2/kernel", "floating point"]),
+        ("keras-h5/unknown-optimizer-variable.h5", ["sequential_mystery_kernel_momentum"]),
+        ("keras/truncated.keras", ["not a readable zip"]),
+        ("keras/dotdot.keras", ["../evil.txt", ".."]),
+        ("keras/no-weights.keras", ["model.weights.h5"]),
+        ("keras/weights-not-hdf5.keras", ["model.weights.h5", "signature"]),
+        ("keras/bomb.keras", ["zip bomb"]),
+        ("keras/bomb-forged-size.keras", ["inflates past its declared 4096 bytes"]),
     ]
 
     @Test(arguments: named.map(\.0))
@@ -59,7 +60,10 @@ import ModelFormat
     }
 
     @Test func everyFixtureIsCatalogued() throws {
-        let files = try FileManager.default.contentsOfDirectory(atPath: KerasFixtures.path("bad")).sorted()
+        let files = try ["h5", "keras-h5", "keras"].flatMap { folder in
+            try FileManager.default.contentsOfDirectory(atPath: KerasFixtures.path("bad/\(folder)"))
+                .filter { !$0.hasSuffix(".expect") }.map { "\(folder)/\($0)" }
+        }.sorted()
         #expect(files == (Self.exact.map(\.0) + Self.named.map(\.0)).sorted())
     }
 
