@@ -56,12 +56,24 @@ public struct WriteOptions: Sendable {
 public enum ModelFiles {
     /// The format named by the path's extension (a directory means a CSV dump), confirmed from the content where the
     /// content can tell (magic bytes, HDF5 root attributes, zip members).
-    public static func detect(path: String) throws(ModelError) -> FileFormat {
+    public static func detect(path: String) throws -> FileFormat {
+        if let isolation, detectionNeedsHDF5(path) { return try isolation.detect(path) }
+        return try FormatDetection.detect(path: path)
+    }
+
+    /// Detects in this process, libhdf5 included, whatever isolation is installed.
+    public static func detectInProcess(path: String) throws -> FileFormat {
         try FormatDetection.detect(path: path)
     }
 
     public static func load(path: String, format: FileFormat? = nil, options: ReadOptions = ReadOptions()) throws -> Model {
         let format = try format ?? detect(path: path)
+        if let isolation, hdf5Formats.contains(format) { return try isolation.load(path, format, options) }
+        return try loadInProcess(path: path, format: format, options: options)
+    }
+
+    /// Loads in this process, libhdf5 included, whatever isolation is installed.
+    public static func loadInProcess(path: String, format: FileFormat, options: ReadOptions) throws -> Model {
         switch format {
         case .mkf: return try MKFFile.read(path: path, verifyChecksums: options.verifyChecksums)
         case .h5: return try HDF5Layout.read(path: path, verifyChecksums: options.verifyChecksums)

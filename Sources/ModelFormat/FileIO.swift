@@ -38,7 +38,8 @@ public final class MappedFile: @unchecked Sendable {
 /// the bytes go to a temporary file in the same folder, which is fsynced, renamed over the target, and the folder
 /// fsynced. On failure the temporary file is removed and the target is untouched.
 public struct AtomicFile {
-    public static func write(path: String, _ body: (inout FileWriter) throws -> Void) throws {
+    /// With `durable: false` the fsyncs are skipped (for scratch files that need no crash safety).
+    public static func write(path: String, durable: Bool = true, _ body: (inout FileWriter) throws -> Void) throws {
         let (directory, name) = split(path)
         removeStaleTemporaries(directory: directory, name: name)
         let temporary = "\(directory)/.\(name).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
@@ -48,7 +49,7 @@ public struct AtomicFile {
         do {
             try body(&writer)
             try writer.flush()
-            guard fsync(fd) == 0 else { throw ModelError.io(path: path, message: "fsync failed: \(String(cString: strerror(errno)))") }
+            guard !durable || fsync(fd) == 0 else { throw ModelError.io(path: path, message: "fsync failed: \(String(cString: strerror(errno)))") }
             guard close(fd) == 0 else {
                 unlink(temporary)
                 throw ModelError.io(path: path, message: "close failed: \(String(cString: strerror(errno)))")
@@ -63,18 +64,19 @@ public struct AtomicFile {
             unlink(temporary)
             throw ModelError.io(path: path, message: "rename failed: \(message)")
         }
+        guard durable else { return }
         let dfd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dfd >= 0 { fsync(dfd); close(dfd) }
     }
 
-    static func split(_ path: String) -> (String, String) {
+    public static func split(_ path: String) -> (String, String) {
         guard let slash = path.lastIndex(of: "/") else { return (".", path) }
         let directory = String(path[..<slash])
         return (directory.isEmpty ? "/" : directory, String(path[path.index(after: slash)...]))
     }
 
     /// Removes temporaries of this target left by a process that was killed mid-save (its pid no longer runs).
-    static func removeStaleTemporaries(directory: String, name: String) {
+    public static func removeStaleTemporaries(directory: String, name: String) {
         guard let dir = opendir(directory) else { return }
         defer { closedir(dir) }
         let prefix = ".\(name).tmp-"

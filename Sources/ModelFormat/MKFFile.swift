@@ -108,8 +108,9 @@ public enum MKFFile {
     }
 
     /// Saves atomically: the target is either the old file or the complete new one, whatever happens.
-    public static func write(_ model: Model, path: String) throws {
-        try AtomicFile.write(path: path) { writer in
+    /// `durable: false` skips the fsyncs, for scratch files.
+    public static func write(_ model: Model, path: String, durable: Bool = true) throws {
+        try AtomicFile.write(path: path, durable: durable) { writer in
             try emit(model) { try writer.write($0) }
         }
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import ModelFormat
 #if canImport(Glibc)
 import Glibc
@@ -12,11 +13,15 @@ struct ModelKit: ParsableCommand {
         abstract: "Archive, convert, check, run and resume training of neural-network model files.",
         version: "0.1.0",
         subcommands: [InitCommand.self, InspectCommand.self, CheckCommand.self, ConvertCommand.self,
-                      PredictCommand.self, TrainCommand.self, VerifyCommand.self, DiffCommand.self])
+                      PredictCommand.self, TrainCommand.self, VerifyCommand.self, DiffCommand.self, IsolatedCommand.self])
 
     static func main() {
         do {
             var command = try parseAsRoot()
+            // libhdf5 runs in a child process (see HDF5Isolation), except in that child and when asked not to.
+            if !(command is IsolatedCommand), ProcessInfo.processInfo.environment["MODELKIT_HDF5_IN_PROCESS"] != "1" {
+                ProcessIsolation.install()
+            }
             try command.run()
         } catch let failure as CommandFailure {
             if !failure.message.isEmpty { printError(failure.message) }

@@ -21,6 +21,35 @@ enum CLI {
     }
 
     /// Runs `modelkit args...` in `directory` and returns its exit status and output.
+    /// Runs `modelkit args...` in `directory` and returns its exit status and output. A run that outlives
+    /// `timeout` seconds is killed and reported with status -9 and stderr "timed out".
+    @discardableResult
+    static func run(_ args: [String], in directory: URL? = nil, timeout: Double) throws -> Result {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = args
+        if let directory { process.currentDirectoryURL = directory }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let deadline = DispatchTime.now() + timeout
+        let timedOut = ManagedFlag()
+        DispatchQueue.global().asyncAfter(deadline: deadline) {
+            if process.isRunning { timedOut.set(); kill(process.processIdentifier, SIGKILL) }
+        }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        if timedOut.value { return Result(status: -9, stdout: "", stderr: "timed out after \(timeout) s") }
+        if process.terminationReason == .uncaughtSignal {
+            return Result(status: -process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                          stderr: "killed by signal \(process.terminationStatus)")
+        }
+        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                      stderr: String(decoding: errData, as: UTF8.self))
+    }
+
     @discardableResult
     static func run(_ args: [String], in directory: URL? = nil) throws -> Result {
         let process = Process()
@@ -49,4 +78,13 @@ enum CLI {
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
+}
+
+/// A flag set from another thread.
+final class ManagedFlag: @unchecked Sendable {
+    // @unchecked: every access holds the lock.
+    private let lock = NSLock()
+    private var flag = false
+    func set() { lock.lock(); flag = true; lock.unlock() }
+    var value: Bool { lock.lock(); defer { lock.unlock() }; return flag }
 }
