@@ -426,11 +426,14 @@ public final class H5File: H5Handle {
     }
 
     public static func open(path: String) throws -> H5File {
-        H5File(id: try HDF5.check(H5Fopen(path, mk_H5F_ACC_RDONLY(), mk_H5P_DEFAULT()), "opening \(path)"), path: path)
+        let mapped = try MappedFile(path: path)
+        try HDF5.checkGlobalHeaps(mapped.bytes, source: path)
+        return H5File(id: try HDF5.check(H5Fopen(path, mk_H5F_ACC_RDONLY(), mk_H5P_DEFAULT()), "opening \(path)"), path: path)
     }
 
     /// Opens an HDF5 file held in memory (the core driver with a file image; no temporary file).
     public static func open(image: [UInt8], name: String) throws -> H5File {
+        try image.withUnsafeBytes { try HDF5.checkGlobalHeaps($0, source: name) }
         let fapl = H5Handle(id: try HDF5.check(H5Pcreate(mk_H5P_FILE_ACCESS()), "making file access properties"), path: name)
         try HDF5.check(H5Pset_fapl_core(fapl.id, 1 << 16, false), "selecting the in-memory driver")
         try HDF5.check(image.withUnsafeBytes { H5Pset_file_image(fapl.id, UnsafeMutableRawPointer(mutating: $0.baseAddress), $0.count) },
@@ -452,6 +455,45 @@ public final class H5File: H5Handle {
 }
 
 extension HDF5 {
+    /// libhdf5 1.10 loops forever when it parses a global heap collection (where variable-length strings live) in
+    /// which an object of index 0 (free space) has size 0: its parser advances by the object's size. This walks
+    /// every collection (signature `GCOL`, version 1) the way libhdf5 does and refuses such a file before libhdf5
+    /// sees it. The check is over the raw bytes, so it runs on every file and file image opened for reading.
+    static func checkGlobalHeaps(_ bytes: UnsafeRawBufferPointer, source: String) throws(ModelError) {
+        guard let base = bytes.baseAddress, bytes.count >= 16 else { return }
+        let count = bytes.count
+        var from = 0
+        while from + 16 <= count {
+            guard let hit = memchr(base + from, 0x47, count - from) else { return }  // "G"
+            let at = base.distance(to: UnsafeRawPointer(hit))
+            from = at + 1
+            guard at + 16 <= count, bytes[at + 1] == 0x43, bytes[at + 2] == 0x4F, bytes[at + 3] == 0x4C, bytes[at + 4] == 1 else { continue }
+            let size = bytes.loadUnaligned(fromByteOffset: at + 8, as: UInt64.self)
+            // A collection libhdf5 cannot read whole fails with an error, not a loop.
+            guard size >= 16, size <= UInt64(count - at) else { continue }
+            let end = at + Int(size)
+            var p = at + 16
+            while p < end {
+                if p + 16 > end { break }  // too small for an object header: free space
+                let index = bytes.loadUnaligned(fromByteOffset: p, as: UInt16.self)
+                let objectSize = bytes.loadUnaligned(fromByteOffset: p + 8, as: UInt64.self)
+                let need: UInt64
+                if index > 0 {
+                    let (aligned, overflow) = objectSize.addingReportingOverflow(7)
+                    guard !overflow else { throw ModelError.format("HDF5: \(source): corrupt global heap at byte \(at): object \(index) at byte \(p) claims \(objectSize) bytes") }
+                    need = 16 + (aligned & ~7)
+                } else {
+                    need = objectSize
+                }
+                guard need > 0 else {
+                    throw ModelError.format("HDF5: \(source): corrupt global heap at byte \(at): a free-space object of size 0 at byte \(p) (libhdf5 would never finish reading it)")
+                }
+                guard need <= UInt64(end - p) else { break }
+                p += Int(need)
+            }
+        }
+    }
+
     /// The type tensors of `dtype` are stored as in a file (little-endian).
     static func fileType(_ dtype: DType) throws -> hid_t {
         switch dtype {

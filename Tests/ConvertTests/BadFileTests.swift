@@ -34,6 +34,7 @@ import ModelFormat
     /// Files whose message must name the thing that is wrong (HDF5's or ZIPFoundation's own words follow).
     static let named: [(String, [String])] = [
         ("keras-h5/truncated.h5", ["HDF5", "truncated file"]),
+        ("h5/global-heap-free-space-of-size-zero.h5", ["corrupt global heap at byte 2048", "size 0"]),
         ("keras-h5/config-not-a-string.h5", ["model_config", "must be a string"]),
         ("keras-h5/config-bad-json.h5", ["model_config:2:", "expected a value"]),
         ("keras-h5/no-model-weights.h5", ["/model_weights", "missing"]),

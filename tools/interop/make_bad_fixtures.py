@@ -37,6 +37,7 @@ EXPECT = {
     "h5/attribute-disagrees.h5": "/architecture/layers/dense@units is int(5) but the JSON says int(2)",
     "h5/architecture-not-a-string.h5": "/architecture@architecture_json must be a string",
     "h5/shape-disagrees.h5": "tensor 'dense/bias': shape mismatch, expected [2]",
+    "h5/global-heap-free-space-of-size-zero.h5": "libhdf5 would never finish reading it",
     "keras/truncated.keras": "not a readable zip archive",
     "keras/dotdot.keras": "zip member '../evil.txt' has an absolute path or a '..' component",
     "keras/no-weights.keras": "zip member 'model.weights.h5'",
@@ -125,6 +126,9 @@ def main():
         f["weights/dense/bias"].attrs["dtype"] = "f32"
         f["weights/dense/bias"].attrs["crc32c"] = np.int64(0)
     ours.unlink()
+    # Found by tools/fuzz: libhdf5 1.10 loops forever on this global heap; the reader must refuse it first.
+    shutil.copy(ROOT / "Fixtures" / "fuzz" / "regressions" / "hdf5-layout-global-heap-hang.h5",
+                BAD / "h5" / "global-heap-free-space-of-size-zero.h5")
 
     # .keras zips
     keras_zip = (ADAM / "model.keras").read_bytes()
