@@ -1,6 +1,7 @@
 import Convert
 import ModelFormat
 
+// libhdf5: isolated
 // seeds: Fixtures/fuzz/hdf5_layout/* Fixtures/h5/*.h5 Fixtures/bad/h5/*
 /// Arbitrary bytes as ModelKit's HDF5 layout: loading must throw or return, never crash, hang or over-allocate.
 @_cdecl("LLVMFuzzerTestOneInput")

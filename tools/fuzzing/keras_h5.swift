@@ -1,6 +1,7 @@
 import Convert
 import ModelFormat
 
+// libhdf5: isolated
 // seeds: Fixtures/keras/*/model.h5 Fixtures/bad/h5/*
 /// Arbitrary bytes as a Keras legacy .h5 file: loading must throw or return, never crash, hang or over-allocate.
 @_cdecl("LLVMFuzzerTestOneInput")
