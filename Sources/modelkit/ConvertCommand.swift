@@ -28,6 +28,7 @@ struct ConvertCommand: ParsableCommand {
         if let architecture { readOptions.architecture = try ArchitectureSpec.parse(architecture) }
         guard let layout = WeightLayout(rawValue: layout) else { throw ValidationError("--layout must be keras or torch") }
         readOptions.layout = layout
+        readOptions.warn = { printError("warning: \($0)") }
         let inputFormat = try from.map { try OutputFormat.resolve(path: input, requested: $0) } ?? ModelFiles.detect(path: input)
         let outputFormat = try OutputFormat.resolve(path: output, requested: to)
         let model = try ModelFiles.load(path: input, format: inputFormat, options: readOptions)

@@ -7,8 +7,13 @@ import Glibc
 
 /// What predict, train, verify and diff share: loading models and CSV matrices, and a progress bar.
 enum EngineSupport {
-    static func loadModel(_ path: String) throws -> Model {
-        try ModelFiles.load(path: path)
+    /// `optimizer` supplies hyperparameters a file keeps state for but does not record (a `.keras` whose
+    /// config.json lacks the optimizer); readers' assumptions are printed as warnings.
+    static func loadModel(_ path: String, optimizer: OptimizerConfig? = nil) throws -> Model {
+        var options = ReadOptions()
+        options.optimizer = optimizer
+        options.warn = { writeStderr("modelkit: warning: \($0)\n") }
+        return try ModelFiles.load(path: path, options: options)
     }
 
     static func save(_ model: Model, to path: String) throws {

@@ -13,6 +13,8 @@ struct IsolatedCommand: ParsableCommand {
     @Option var out: String?
     @Flag var noVerify = false
     @Option var layout: String = "keras"
+    /// `ReadOptions.optimizer` as header JSON (`HeaderSchema`).
+    @Option var optimizerJson: String?
 
     func run() throws {
         guard let format else {
@@ -23,6 +25,12 @@ struct IsolatedCommand: ParsableCommand {
         var options = ReadOptions()
         options.verifyChecksums = !noVerify
         options.layout = WeightLayout(rawValue: layout) ?? .keras
+        if let optimizerJson {
+            let json = try JSONParser.parse(Array(optimizerJson.utf8))
+            options.optimizer = try HeaderSchema.optimizer(json).config
+        }
+        // Warnings go to this child's stderr; the parent passes them on.
+        options.warn = { FileHandle.standardError.write(Data("\(ProcessIsolation.warningPrefix)\($0)\n".utf8)) }
         let model = try ModelFiles.loadInProcess(path: path, format: fileFormat, options: options)
         try MKFFile.write(model, path: out, durable: false)
     }
@@ -45,7 +53,8 @@ enum ProcessIsolation {
                 defer { unlink(scratch) }
                 var args = ["_isolated", path, "--format", format.rawValue, "--out", scratch, "--layout", options.layout.rawValue]
                 if !options.verifyChecksums { args.append("--no-verify") }
-                _ = try runChild(args, path: path)
+                if let optimizer = options.optimizer { args += ["--optimizer-json", HeaderSchema.json(OptimizerState(config: optimizer)).text] }
+                _ = try runChild(args, path: path, warn: options.warn)
                 // The scratch file was written by our own child a moment ago; its checksums were just computed.
                 return try MKFFile.read(path: scratch, verifyChecksums: false)
             }))
@@ -57,7 +66,9 @@ enum ProcessIsolation {
         return 10 + size / 20e6
     }
 
-    static func runChild(_ args: [String], path: String) throws -> String {
+    static let warningPrefix = "modelkit-isolated-warning: "
+
+    static func runChild(_ args: [String], path: String, warn: (String) -> Void = { _ in }) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         process.arguments = args
@@ -82,8 +93,10 @@ enum ProcessIsolation {
         if process.terminationReason == .uncaughtSignal {
             throw ModelError.format("'\(path)': the HDF5 library crashed (signal \(process.terminationStatus)) reading this file; it is damaged")
         }
+        let stderrLines = String(decoding: stderr, as: UTF8.self).split(separator: "\n")
+        for line in stderrLines where line.hasPrefix(warningPrefix) { warn(String(line.dropFirst(warningPrefix.count))) }
         guard process.terminationStatus == 0 else {
-            var message = String(decoding: stderr, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            var message = stderrLines.filter { !$0.hasPrefix(warningPrefix) }.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
             if message.hasPrefix("modelkit: error: ") { message.removeFirst("modelkit: error: ".count) }
             throw ModelError.format(message.isEmpty ? "'\(path)': reading failed (exit \(process.terminationStatus))" : message)
         }

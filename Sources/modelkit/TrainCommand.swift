@@ -65,7 +65,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        let start = try EngineSupport.loadModel(model)
+        let start = try EngineSupport.loadModel(model, optimizer: try optimizer.map { try OptimizerSpec.parse($0) })
         var options = TrainingOptions()
         options.resume = resume
         options.batchSize = batchSize

@@ -144,3 +144,22 @@ def test_every_bad_file_exits_1_with_a_message(modelkit, fixtures_dir):
         result = modelkit("check", path)
         assert result.returncode == 1, f"{path.name}: exit {result.returncode}\n{result.stdout}{result.stderr}"
         assert "error" in result.stderr and len(result.stderr.strip()) > 20, path.name
+
+
+@pytest.mark.parametrize("source", ["model.h5", "model.keras"])
+@pytest.mark.parametrize("case", CASES)
+def test_cli_resumes_keras_training(modelkit, workdir, fixtures_dir, case, source):
+    """`modelkit train` continues from Keras's optimizer state and reaches Keras's after_outputs.csv."""
+    folder = fixtures_dir / "keras" / case
+    settings = json.loads((folder / "case.json").read_text())
+    extra = []
+    if case == "sgd-regressor" and source == "model.keras":
+        # This .keras's config.json does not record the optimizer; without it the momentum slots cannot be used.
+        o = settings["optimizer"]
+        extra = ["--optimizer", f"sgd:lr={o['learning_rate']},momentum={o['momentum']},nesterov={str(o['nesterov']).lower()}"]
+        warned = modelkit("predict", folder / source, "--input", folder / "inputs.csv", "-o", "before.csv", expect=0)
+        assert "momentum" in warned.stderr and "not loaded" in warned.stderr
+    modelkit("train", folder / source, "--x", folder / "continue_x.csv", "--y", folder / "continue_y.csv",
+             "--batch-size", settings["batch_size"], "--steps", settings["continue_steps"], "-o", "after.mkf", *extra, expect=0)
+    modelkit("predict", "after.mkf", "--input", folder / "inputs.csv", "-o", "after.csv", expect=0)
+    np.testing.assert_allclose(load_csv(workdir / "after.csv"), load_csv(folder / "after_outputs.csv"), atol=1e-5, rtol=0)
