@@ -47,7 +47,7 @@ import Testing
         try "0.5,-1,2\n1,0,0.25\n".write(to: dir.appendingPathComponent("x.csv"), atomically: true, encoding: .utf8)
         let original = [UInt8](try Data(contentsOf: dir.appendingPathComponent(output)))
         let ext = (output as NSString).pathExtension
-        var mutator = Mutator(state: UInt64(truncatingIfNeeded: output.hashValue & 0) &+ UInt64(output.utf8.reduce(0) { $0 &* 31 &+ Int($1) }))
+        var mutator = Mutator(state: UInt64(truncatingIfNeeded: output.hashValue & 0) &+ UInt64(truncatingIfNeeded: output.utf8.reduce(0) { $0 &* 31 &+ Int($1) }))
         for round in 0..<12 {
             let damaged = mutator.mutate(original)
             let name = "bad\(round).\(ext)"
