@@ -58,14 +58,16 @@ struct JSONStream {
         let start = index
         index += 1
         var plain = true
+        var closed = false
         while index < bytes.count {
             let b = bytes[index]
-            if b == UInt8(ascii: "\"") { index += 1; break }
+            if b == UInt8(ascii: "\"") { index += 1; closed = true; break }
             if b == UInt8(ascii: "\\") { plain = false; index += 2; continue }
             if b < 0x20 || b >= 0x80 { plain = false }
             index += 1
         }
-        guard index <= bytes.count, bytes[index - 1] == UInt8(ascii: "\"") else { throw fail("unterminated string", at: start) }
+        // `closed`, not the last byte: a lone opening quote at the very end is also a quote.
+        guard closed, index <= bytes.count else { throw fail("unterminated string", at: start) }
         if plain { return Swift.String(decoding: UnsafeRawBufferPointer(rebasing: bytes[(start + 1)..<(index - 1)]), as: UTF8.self) }
         guard case .string(let s) = try parseSlice(start..<index) else { throw fail("expected a string", at: start) }
         return s
