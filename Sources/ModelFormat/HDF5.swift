@@ -387,7 +387,7 @@ public final class H5Group: H5Object {
     }
 
     /// Writes a tensor as a dataset in its own dtype (bf16 as 16-bit unsigned integers). With `compress`, non-empty
-    /// tensors of rank ≥ 1 are chunked (about 1 MiB a chunk, along the first axis) with shuffle + deflate level 6.
+    /// tensors of rank ≥ 1 are chunked (about 1 MiB a chunk, along the first axis) with shuffle + deflate level 4 (h5py's default gzip level).
     @discardableResult
     public func createDataset(_ name: String, tensor: Tensor, compress: Bool) throws -> H5Dataset {
         var dims = tensor.shape.map { hsize_t($0) }
@@ -402,7 +402,7 @@ public final class H5Group: H5Object {
             chunk[0] = hsize_t(max(1, min(tensor.shape[0], (1 << 20) / rowBytes)))
             try HDF5.check(H5Pset_chunk(dcpl.id, Int32(chunk.count), &chunk), "chunking \(child(name))")
             try HDF5.check(H5Pset_shuffle(dcpl.id), "setting the shuffle filter on \(child(name))")
-            try HDF5.check(H5Pset_deflate(dcpl.id, 6), "setting deflate on \(child(name))")
+            try HDF5.check(H5Pset_deflate(dcpl.id, 4), "setting deflate on \(child(name))")
         }
         let dataset = H5Dataset(id: try HDF5.check(H5Dcreate2(id, name, fileType.id, space.id, mk_H5P_DEFAULT(), dcpl.id, mk_H5P_DEFAULT()),
                                                    "creating dataset \(child(name))"), path: child(name))
