@@ -68,6 +68,18 @@ enum KerasFixtures {
         #expect(h5.training?.loss == zip.training?.loss)
     }
 
+    /// tools/interop/make_tf2_fixture.py lays the adam-classifier out as tf.keras 2.x did (fixed-length strings,
+    /// split layer_names, `dense/kernel:0`, `Adam/iter:0`, `Adam/<layer>/<param>/m:0`): it must load to the same model.
+    @Test func tfKeras2NamingLoadsTheSameModel() throws {
+        let tf2 = try KerasH5.read(path: KerasFixtures.path("keras/tf2-style/model.h5"))
+        let keras3 = try KerasH5.read(path: KerasFixtures.path("keras/adam-classifier/model.h5"))
+        #expect(tf2.architecture == keras3.architecture)
+        #expect(tf2.weights == keras3.weights)
+        #expect(tf2.optimizer == keras3.optimizer)
+        #expect(tf2.training?.loss == keras3.training?.loss)
+        #expect(try KerasFixtures.predictionError(tf2, case: "adam-classifier") <= 1e-5)
+    }
+
     @Test func hyperparametersComeFromTheTrainingConfig() throws {
         let sgd = try KerasH5.read(path: KerasFixtures.path("keras/sgd-regressor/model.h5"))
         let caseJSON = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: KerasFixtures.path("keras/sgd-regressor/case.json")))))
