@@ -20,3 +20,15 @@ def test_unknown_subcommand_is_usage_error(modelkit):
 def test_unknown_flag_is_usage_error(modelkit):
     modelkit("check", "--no-such-flag", "x.mkf", expect=2)
 
+
+
+def test_check_missing_file_is_bad_input(modelkit, workdir):
+    proc = modelkit("check", workdir / "absent.mkf", expect=1)
+    assert proc.stderr.strip()
+    assert "\n" not in proc.stderr.strip(), "the message must be one line"
+
+
+def test_bad_arch_is_refused_naming_the_item(modelkit):
+    proc = modelkit("init", "--arch", "4-8relu-3bogus", "-o", "m.mkf")
+    assert proc.returncode in (1, 2)
+    assert "3bogus" in proc.stderr

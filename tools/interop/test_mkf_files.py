@@ -1,0 +1,80 @@
+"""`.mkf` files that the CLI writes, read by a reader written from the spec alone (mkf_reader.py) and, after
+conversion, by h5py."""
+import json
+
+import h5py
+import numpy as np
+import pytest
+
+import mkf_reader
+
+
+def test_init_check_inspect_67_parameters(modelkit, workdir):
+    modelkit("init", "--arch", "4-8relu-3softmax", "--seed", "1", "-o", "m.mkf", expect=0)
+    modelkit("check", "m.mkf", expect=0)
+    summary = json.loads(modelkit("inspect", "m.mkf", "--json", expect=0).stdout)
+    assert summary["total_params"] == 67
+    header, tensors = mkf_reader.read(workdir / "m.mkf")
+    assert sum(t.size for t in tensors.values()) == 67
+
+
+def test_init_is_glorot_uniform_with_zero_biases(modelkit, workdir):
+    # Glorot-uniform: U(-limit, limit), limit = sqrt(6 / (fan_in + fan_out)); Keras's default bias is zeros.
+    modelkit("init", "--arch", "64-128relu-32tanh-10softmax", "--seed", "7", "-o", "m.mkf", expect=0)
+    _, tensors = mkf_reader.read(workdir / "m.mkf")
+    for name, t in tensors.items():
+        if name.endswith("/bias"):
+            assert not t.any(), name
+        else:
+            fan_in, fan_out = t.shape
+            limit = np.sqrt(6.0 / (fan_in + fan_out))
+            assert np.abs(t).max() <= limit, name
+            # A uniform variable on [-l, l] has variance l^2 / 3; with thousands of samples it is within 15%.
+            assert abs(t.var() / (limit * limit / 3) - 1) < 0.15, name
+
+
+def test_same_seed_same_bytes_other_seed_other_weights(modelkit, workdir):
+    for name, seed in (("a", 3), ("b", 3), ("c", 4)):
+        modelkit("init", "--arch", "5-7relu-2", "--optimizer", "sgd:lr=0.1,momentum=0.9", "--seed", seed,
+                 "-o", f"{name}.mkf", expect=0)
+    a, b, c = ((workdir / f"{n}.mkf").read_bytes() for n in "abc")
+    assert a == b
+    assert mkf_reader.read(workdir / "a.mkf")[1]["dense/kernel"].tobytes() != \
+        mkf_reader.read(workdir / "c.mkf")[1]["dense/kernel"].tobytes()
+
+
+def test_golden_fixtures_read_by_the_spec_reader(fixtures_dir, modelkit):
+    files = sorted((fixtures_dir / "mkf" / "v1").glob("*.mkf"))
+    assert files, "no golden .mkf fixtures"
+    for path in files:
+        header, tensors = mkf_reader.read(path)
+        assert len(tensors) == len(header["tensors"])
+        modelkit("check", path, expect=0)
+
+
+def test_h5_conversion_holds_the_same_arrays(modelkit, workdir):
+    modelkit("init", "--arch", "6-9relu-4softmax", "--optimizer", "adam", "--seed", "2", "-o", "m.mkf", expect=0)
+    modelkit("convert", "m.mkf", "m.h5", expect=0)
+    _, tensors = mkf_reader.read(workdir / "m.mkf")
+    with h5py.File(workdir / "m.h5", "r") as f:
+        for name, t in tensors.items():
+            stored = f["weights/" + name][()]
+            assert stored.dtype == t.dtype and stored.shape == t.shape, name
+            assert stored.tobytes() == t.tobytes(), name
+
+
+@pytest.mark.parametrize("where", ["header", "tensor", "trailer"])
+def test_damage_is_caught_by_check_and_by_the_spec_reader(modelkit, workdir, where):
+    modelkit("init", "--arch", "4-8relu-3softmax", "--seed", "1", "-o", "m.mkf", expect=0)
+    data = bytearray((workdir / "m.mkf").read_bytes())
+    header_length = int.from_bytes(data[16:24], "little")
+    offset = {"header": 40, "tensor": mkf_reader.align64(32 + header_length) + 3, "trailer": len(data) - 20}[where]
+    data[offset] ^= 0x10
+    (workdir / "bad.mkf").write_bytes(data)
+    proc = modelkit("check", "bad.mkf", expect=1)
+    message = proc.stderr.strip()
+    assert message and "\n" not in message
+    if where == "tensor":
+        assert "dense/kernel" in message
+    with pytest.raises(mkf_reader.MKFError):
+        mkf_reader.read(workdir / "bad.mkf")
