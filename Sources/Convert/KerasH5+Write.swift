@@ -24,7 +24,7 @@ extension KerasH5 {
                 try root.setAttribute("model_config", .string(modelConfig.text))
                 if let trainingConfig { try root.setAttribute("training_config", .string(trainingConfig.text)) }
                 if let training = model.training { try root.setAttribute("modelkit_training_json", .string(HeaderSchema.json(training).text)) }
-                if !model.metadata.isEmpty { try root.setAttribute("modelkit_metadata_json", .string(HeaderSchema.json(model.metadata).text)) }
+                try root.setAttribute("modelkit_metadata_json", .string(HeaderSchema.json(model.metadata).text))
 
                 let weightsGroup = try root.createGroup("model_weights")
                 try weightsGroup.setAttribute("backend", .string("jax"))
@@ -46,6 +46,12 @@ extension KerasH5 {
                     let group = try root.createGroup("optimizer_weights")
                     let prefix = optimizer.config.kindName
                     let variables = optimizerVariables(optimizer, specs: specs.filter(\.trainable), model: model, modelName: modelName)
+                    // Keras needs every slot; ours may not exist yet (a fresh optimizer). Name the ones filled with
+                    // zeros so that reading back restores the model exactly.
+                    let absent = specs.filter(\.trainable).flatMap { spec in
+                        optimizer.config.slotNames.filter { optimizer.slots[spec.fullName]?[$0] == nil }.map { "\(spec.fullName)/\($0)" }
+                    }
+                    if !absent.isEmpty { try root.setAttribute("modelkit_zero_filled_slots", .strings(absent)) }
                     try group.setAttribute("weight_names", .strings(["\(prefix)/iteration", "\(prefix)/learning_rate"] + variables.map { "\(prefix)/\($0.name)" }))
                     let inner = try group.createGroup(prefix)
                     try inner.createDataset("iteration", tensor: try Tensor(dtype: .i64, shape: [], bytes: withUnsafeBytes(of: optimizer.iteration.littleEndian) { Array($0) }), compress: false)
@@ -59,7 +65,7 @@ extension KerasH5 {
     }
 
     /// Keras's variable order and names for the optimizer's slots; slots never created are written as zeros,
-    /// which is what a fresh Keras optimizer holds.
+    /// which is what a fresh Keras optimizer holds (and listed in the root attribute `modelkit_zero_filled_slots`).
     static func optimizerVariables(_ optimizer: OptimizerState, specs: [ParameterSpec], model: Model, modelName: String) -> [(name: String, tensor: Tensor)] {
         func slot(_ spec: ParameterSpec, _ name: String) -> (name: String, tensor: Tensor) {
             let tensor = optimizer.slots[spec.fullName]?[name] ?? Tensor.zeros(dtype: model.weights[spec.fullName]!.dtype, shape: spec.shape)

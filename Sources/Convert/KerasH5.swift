@@ -9,8 +9,9 @@ import ModelFormat
 ///   `adam/<weight path with / as _>_momentum|_velocity|_velocity_hat`; tf.keras 2 `Adam/iter:0`, `Adam/dense/kernel/m:0`.
 ///
 /// Writing produces what Keras 3's `keras.models.load_model` opens. ModelKit state Keras has no place for (training
-/// progress, metadata) goes in extra root attributes `modelkit_training_json` and `modelkit_metadata_json`, which
-/// Keras ignores and this reader restores, so nothing is dropped.
+/// progress, metadata, slots not yet created) goes in extra root attributes (`modelkit_training_json`,
+/// `modelkit_metadata_json`, `modelkit_zero_filled_slots`) that Keras ignores and this reader restores, so nothing is
+/// dropped. The mapping is specified in spec/keras-formats.md.
 public enum KerasH5 {
     public static func read(path: String) throws -> Model { try read(path: path, options: ReadOptions()) }
 
@@ -92,6 +93,17 @@ public enum KerasH5 {
                     slots[parameter, default: [:]][slot] = try readFloatTensor(group, variable, name: "optimizer/\(parameter)/\(slot)", shape: spec.shape)
                 } else {
                     throw ModelError.unexpectedTensor("optimizer_weights/\(variable) (not an optimizer variable ModelKit can map to a parameter)")
+                }
+            }
+            if try root.hasAttribute("modelkit_zero_filled_slots") {
+                // Slots ModelKit's writer filled with zeros because the model had not created them yet.
+                for entry in try splitList(root, "modelkit_zero_filled_slots") {
+                    guard let slash = entry.lastIndex(of: "/") else { continue }
+                    let parameter = String(entry[..<slash]), slot = String(entry[entry.index(after: slash)...])
+                    if let t = slots[parameter]?[slot], t.doubles().allSatisfy({ $0 == 0 }) {
+                        slots[parameter]![slot] = nil
+                        if slots[parameter]!.isEmpty { slots[parameter] = nil }
+                    }
                 }
             }
             let optimizerConfig = try KerasConfig.optimizer(optimizerJSON, learningRate: learningRate)

@@ -163,3 +163,43 @@ enum KerasFixtures {
         #expect(try Self.resumeError(model, case: name) <= 1e-5)
     }
 }
+
+@Suite struct KerasWriteTests {
+    /// What Keras has no place for (training progress, metadata, the exact learning rate) travels in extra
+    /// attributes, so `.mkf → keras-h5 → .mkf` gives the same bytes.
+    @Test(arguments: ["dense-f32", "checkpoint-f64"])
+    func mkfThroughKerasH5IsLossless(name: String) throws {
+        let directory = try KerasFixtures.temporaryDirectory()
+        let golden = KerasFixtures.path("mkf/v1/\(name).mkf")
+        let h5 = directory.appendingPathComponent("k.h5").path, back = directory.appendingPathComponent("back.mkf").path
+        try KerasH5.write(try MKFFile.read(path: golden), path: h5, options: WriteOptions())
+        #expect(try ModelFiles.detect(path: h5) == .kerasH5)
+        try MKFFile.write(try KerasH5.read(path: h5), path: back)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: back)) == Data(contentsOf: URL(fileURLWithPath: golden)))
+    }
+
+    @Test func whatKerasCannotHoldIsRefusedOrWarnedAbout() throws {
+        let directory = try KerasFixtures.temporaryDirectory()
+        let half = try MKFFile.read(path: KerasFixtures.path("mkf/v1/half-precision.mkf"))
+        let path = directory.appendingPathComponent("k.h5").path
+        #expect(throws: ModelError.self) { try KerasH5.write(half, path: path, options: WriteOptions()) }
+        #expect(!FileManager.default.fileExists(atPath: path))
+
+        final class Lines: @unchecked Sendable { var items: [String] = [] }
+        let lines = Lines()
+        var options = WriteOptions()
+        options.allowLossy = true
+        options.warn = { lines.items.append($0) }
+        try KerasH5.write(half, path: path, options: options)
+        #expect(lines.items.count == 1 && lines.items[0].contains("dense/bias"))
+        let back = try KerasH5.read(path: path)
+        #expect(back.weights["dense/bias"]?.dtype == .f32)
+        #expect(back.weights["dense/bias"]?.doubles() == half.weights["dense/bias"]?.doubles())
+
+        var leaky = try MKFFile.read(path: KerasFixtures.path("mkf/v1/dense-f32.mkf"))
+        leaky.architecture.layers[0].kind = .dense(DenseConfig(units: 2, activation: .leakyRelu(negativeSlope: 0.1)))
+        #expect(throws: ModelError.unsupported("layer 'dense': Keras's Dense has no {\"name\":\"leaky_relu\",\"negative_slope\":0.1} activation (only its defaults)")) {
+            try KerasH5.write(leaky, path: path, options: WriteOptions())
+        }
+    }
+}
