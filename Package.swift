@@ -28,11 +28,16 @@ let package = Package(
             "ModelFormat", "CHDF5",
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
-        .target(name: "ReferenceEngine", dependencies: ["ModelFormat", "CBLAS"]),
+        // The engine's few elementwise loops that Swift does not vectorise (a square root inside), in plain C.
+        .target(name: "CEngineKernels", path: "Sources/CEngineKernels",
+                cSettings: [.unsafeFlags(["-O3", "-fno-math-errno", "-ffp-contract=off"])]),
+        .target(name: "ReferenceEngine", dependencies: ["ModelFormat", "CBLAS", "CEngineKernels"]),
         .executableTarget(name: "modelkit", dependencies: [
             "ModelFormat", "Convert", "ReferenceEngine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // Engine throughput on in-memory data, run by tools/benchmarks/engine_bench.py beside Keras.
+        .executableTarget(name: "engine-bench", dependencies: ["ModelFormat", "ReferenceEngine"]),
         .testTarget(name: "ModelFormatTests", dependencies: ["ModelFormat"]),
         .testTarget(name: "ConvertTests", dependencies: ["Convert", "ModelFormat", "ReferenceEngine"]),
         .testTarget(name: "ReferenceEngineTests", dependencies: ["ReferenceEngine", "ModelFormat"], exclude: ["Fixtures"]),

@@ -29,6 +29,10 @@ final class DenseLayer<T: EngineScalar>: NetworkLayer {
     }
 
     func backward(_ dy: Matrix<T>, parameters: ParameterSet<T>) -> Matrix<T> {
+        backward(dy, parameters: parameters, needsInputGradient: true)
+    }
+
+    func backward(_ dy: Matrix<T>, parameters: ParameterSet<T>, needsInputGradient: Bool) -> Matrix<T> {
         // Through the activation: dL/dz = f'(z) ⊙ dL/dy.
         let dz = ActivationFunction.backward(config.activation, x: preActivation, y: output, dy: dy)
         // dL/dW = xᵀ·dz (each weight's gradient summed over the batch).
@@ -40,6 +44,7 @@ final class DenseLayer<T: EngineScalar>: NetworkLayer {
             parameters.gradients[bias] = db
         }
         // dL/dx = dz·Wᵀ.
+        guard needsInputGradient else { return Matrix(zeros: 0, 0) }
         let w = Matrix(rows: input.cols, cols: config.units, data: parameters.values[kernel])
         return matmul(dz, w, transB: true)
     }
@@ -76,7 +81,9 @@ final class DropoutLayer<T: EngineScalar>: NetworkLayer {
     init(rate: Double, layerIndex: Int) { self.rate = rate; self.layerIndex = layerIndex }
 
     func forward(_ x: Matrix<T>, parameters: ParameterSet<T>, mode: ForwardMode) -> Matrix<T> {
-        guard case .training(let step, let rng) = mode, rate > 0 else { active = false; return x }
+        // Inference writes nothing, so that several threads may run one network forward at once.
+        guard case .training(let step, let rng) = mode else { return x }
+        guard rate > 0 else { active = false; return x }
         let keepProbability = T(1 - rate)
         keep = rng.dropoutKeep(count: x.data.count, step: step, layerIndex: layerIndex, keepProbability: keepProbability)
         active = true

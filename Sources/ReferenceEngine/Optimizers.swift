@@ -107,17 +107,27 @@ final class OptimizerRunner<T: EngineScalar> {
         let oneMinusBeta1 = T(1 - c.beta1), oneMinusBeta2 = T(1 - c.beta2), epsilon = T(c.epsilon)
         var m = slots.removeValue(forKey: "momentum")!, v = slots.removeValue(forKey: "velocity")!
         var vHat = c.amsgrad ? slots.removeValue(forKey: "velocity_hat")! : []
+        let count = p.count
         p.withUnsafeMutableBufferPointer { p in
             g.withUnsafeBufferPointer { g in
                 m.withUnsafeMutableBufferPointer { m in
                     v.withUnsafeMutableBufferPointer { v in
+                        // Two branch-free loops rather than one with an AMSGrad test inside, so that both vectorise.
+                        if !c.amsgrad {
+                            guard count > 0 else { return }
+                            T.adamKeras(p: p.baseAddress!, g: g.baseAddress!, m: m.baseAddress!, v: v.baseAddress!, count: count,
+                                        alpha: alpha, oneMinusBeta1: oneMinusBeta1, oneMinusBeta2: oneMinusBeta2, epsilon: epsilon)
+                            return
+                        }
                         vHat.withUnsafeMutableBufferPointer { vHat in
-                            for j in 0..<p.count {
-                                m[j] = m[j] + (g[j] - m[j]) * oneMinusBeta1
-                                v[j] = v[j] + (g[j] * g[j] - v[j]) * oneMinusBeta2
-                                var denominatorV = v[j]
-                                if c.amsgrad { vHat[j] = max(vHat[j], v[j]); denominatorV = vHat[j] }
-                                p[j] = p[j] - (m[j] * alpha) / (denominatorV.squareRoot() + epsilon)
+                            for j in 0..<count {
+                                let mj = m[j] + (g[j] - m[j]) * oneMinusBeta1
+                                let vj = v[j] + (g[j] * g[j] - v[j]) * oneMinusBeta2
+                                let vHatj = max(vHat[j], vj)
+                                m[j] = mj
+                                v[j] = vj
+                                vHat[j] = vHatj
+                                p[j] = p[j] - (mj * alpha) / (vHatj.squareRoot() + epsilon)
                             }
                         }
                     }
@@ -180,3 +190,4 @@ final class OptimizerRunner<T: EngineScalar> {
         if c.momentum != 0 { slots["momentum"] = mom }
     }
 }
+

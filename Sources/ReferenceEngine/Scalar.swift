@@ -1,4 +1,5 @@
 import CBLAS
+import CEngineKernels
 import ModelFormat
 #if canImport(Glibc)
 import Glibc
@@ -22,6 +23,9 @@ public protocol EngineScalar: BinaryFloatingPoint, Sendable where Self.RawSignif
     static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Self,
                      a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
                      beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+    /// Keras's Adam update of n elements (`modelkit_adam_keras_f32/f64` in CEngineKernels).
+    static func adamKeras(p: UnsafeMutablePointer<Self>, g: UnsafePointer<Self>, m: UnsafeMutablePointer<Self>,
+                          v: UnsafeMutablePointer<Self>, count: Int, alpha: Self, oneMinusBeta1: Self, oneMinusBeta2: Self, epsilon: Self)
     /// Values of a tensor of any floating-point dtype, converted to this precision.
     static func values(of tensor: Tensor) -> [Self]
     /// A tensor of `dtype` holding `values`.
@@ -44,6 +48,10 @@ extension Float: EngineScalar {
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
     }
+    public static func adamKeras(p: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>,
+                                 v: UnsafeMutablePointer<Float>, count: Int, alpha: Float, oneMinusBeta1: Float, oneMinusBeta2: Float, epsilon: Float) {
+        modelkit_adam_keras_f32(p, g, m, v, count, alpha, oneMinusBeta1, oneMinusBeta2, epsilon)
+    }
     public static func values(of tensor: Tensor) -> [Float] { tensor.floats() }
     public static func tensor(_ values: [Float], shape: [Int]) -> Tensor { Tensor(values, shape: shape) }
 }
@@ -63,6 +71,10 @@ extension Double: EngineScalar {
         BLAS.ensureSingleThreaded()
         cblas_dgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+    }
+    public static func adamKeras(p: UnsafeMutablePointer<Double>, g: UnsafePointer<Double>, m: UnsafeMutablePointer<Double>,
+                                 v: UnsafeMutablePointer<Double>, count: Int, alpha: Double, oneMinusBeta1: Double, oneMinusBeta2: Double, epsilon: Double) {
+        modelkit_adam_keras_f64(p, g, m, v, count, alpha, oneMinusBeta1, oneMinusBeta2, epsilon)
     }
     public static func values(of tensor: Tensor) -> [Double] { tensor.doubles() }
     public static func tensor(_ values: [Double], shape: [Int]) -> Tensor { Tensor(values, shape: shape) }
