@@ -54,15 +54,15 @@ enum SummaryText {
         return (ps.reduce(0) { $0 + $1.shape.reduce(1, *) }, ps.filter(\.trainable).reduce(0) { $0 + $1.shape.reduce(1, *) })
     }
 
-    static func optimizerText(_ o: OptimizerState) -> String {
+    /// `slotCount` comes from the summary's tensor list: a header-only read of `.mkf` leaves `o.slots` empty.
+    static func optimizerText(_ o: OptimizerState, slotCount: Int) -> String {
         let h: String
         switch o.config {
         case .sgd(let c): h = "learning_rate=\(c.learningRate), momentum=\(c.momentum), nesterov=\(c.nesterov), \(c.formulation.rawValue) formulation"
         case .adam(let c): h = "learning_rate=\(c.learningRate), beta1=\(c.beta1), beta2=\(c.beta2), epsilon=\(c.epsilon), amsgrad=\(c.amsgrad), \(c.formulation.rawValue) formulation"
         case .rmsprop(let c): h = "learning_rate=\(c.learningRate), rho=\(c.rho), momentum=\(c.momentum), epsilon=\(c.epsilon), centered=\(c.centered)"
         }
-        let slots = o.slots.values.reduce(0) { $0 + $1.count }
-        return "\(o.config.kindName) (\(h)), iteration \(o.iteration), \(slots) slot tensors"
+        return "\(o.config.kindName) (\(h)), iteration \(o.iteration), \(slotCount) slot tensors"
     }
 
     static func table(_ s: ModelSummary, file: String) -> String {
@@ -81,7 +81,7 @@ enum SummaryText {
         out += line
         let (total, trainable) = counts(s)
         out += "Total params: \(total)\nTrainable params: \(trainable)\nNon-trainable params: \(total - trainable)\n"
-        out += "Optimizer: " + (s.optimizer.map(optimizerText) ?? "none") + "\n"
+        out += "Optimizer: " + (s.optimizer.map { optimizerText($0, slotCount: s.tensors.filter { $0.name.hasPrefix("optimizer/") }.count) } ?? "none") + "\n"
         if let t = s.training {
             out += "Training: loss \(t.loss.kind.rawValue)\(t.loss.fromLogits ? " (from logits)" : ""), epoch \(t.epoch), step \(t.step), batch size \(t.batchSize), shuffle \(t.shuffle), position in epoch \(t.positionInEpoch)\n"
         } else {

@@ -78,3 +78,18 @@ def test_damage_is_caught_by_check_and_by_the_spec_reader(modelkit, workdir, whe
         assert "dense/kernel" in message
     with pytest.raises(mkf_reader.MKFError):
         mkf_reader.read(workdir / "bad.mkf")
+
+
+def test_inspect_counts_the_slot_tensors_of_a_trained_mkf(modelkit, workdir):
+    # Regression: the table said "0 slot tensors" for .mkf, whose header-only read leaves the slots unloaded.
+    modelkit("init", "--arch", "3-4relu-2softmax", "--optimizer", "adam", "--loss", "categorical_crossentropy",
+             "--seed", "1", "-o", "m.mkf", expect=0)
+    (workdir / "x.csv").write_text("0.5,-1,2\n1,0,0.25\n-0.5,0.5,1\n0,1,-1\n")
+    (workdir / "y.csv").write_text("1,0\n0,1\n1,0\n0,1\n")
+    modelkit("train", "m.mkf", "--x", "x.csv", "--y", "y.csv", "--steps", "2", "--batch-size", "2",
+             "-o", "t.mkf", expect=0)
+    header, _ = mkf_reader.read(workdir / "t.mkf")
+    slots = [t for t in header["tensors"] if t["role"] == "optimizer_slot"]
+    assert len(slots) == 8  # momentum and velocity for 2 kernels and 2 biases
+    text = modelkit("inspect", "t.mkf", expect=0).stdout
+    assert f"iteration 2, {len(slots)} slot tensors" in text
