@@ -112,7 +112,7 @@ struct TrainCommand: ParsableCommand {
         progress.finish()
         try EngineSupport.save(trained, to: output)
         let state = trained.training!
-        print("wrote \(output): step \(state.step), epoch \(state.epoch), \(state.positionInEpoch) samples into the next epoch")
+        print("wrote \(output): step \(state.step), \(state.epoch) epochs and \(state.positionInEpoch) samples done")
     }
 
     /// `out.mkf` → `out-step12.mkf`; a path without an extension gets the suffix at its end.
