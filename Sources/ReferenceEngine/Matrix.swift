@@ -29,15 +29,20 @@ public struct Matrix<T: EngineScalar>: Sendable, Equatable {
     }
 }
 
-/// `a·b` (or with either transposed) through BLAS.
+/// `a·b` (or with either transposed) through BLAS, one single-threaded GEMM call (spec/engine.md, §2). A fixed
+/// split into two GEMMs on two threads was measured and gave nothing on this machine (two hyperthreads share one
+/// core's vector units), so products are not split.
 func matmul<T: EngineScalar>(_ a: Matrix<T>, _ b: Matrix<T>, transA: Bool = false, transB: Bool = false) -> Matrix<T> {
     let m = transA ? a.cols : a.rows
     let k = transA ? a.rows : a.cols
     let n = transB ? b.rows : b.cols
     precondition(k == (transB ? b.cols : b.rows), "matmul inner dimensions differ")
-    var c = Matrix<T>(zeros: m, n)
-    if m == 0 || n == 0 { return c }
-    if k == 0 { return c }
+    // GEMM with beta = 0 writes every element of c, so it need not be zeroed first (BLAS does not read it).
+    var c = Matrix<T>(rows: m, cols: n, data: [T](unsafeUninitializedCapacity: m * n) { buffer, initialized in
+        if k == 0 { buffer.initialize(repeating: 0) }  // no GEMM call: an empty sum is 0
+        initialized = m * n
+    })
+    if m == 0 || n == 0 || k == 0 { return c }
     a.data.withUnsafeBufferPointer { pa in
         b.data.withUnsafeBufferPointer { pb in
             c.data.withUnsafeMutableBufferPointer { pc in

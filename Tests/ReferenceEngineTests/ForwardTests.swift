@@ -35,6 +35,30 @@ struct ForwardTests {
         for i in 0..<y.count { #expect(abs(y[i] - h[i]) <= tolerance, "output \(i): \(y[i]) vs \(h[i])") }
     }
 
+    /// predict cuts each batch into fixed blocks run on several threads: the result must be the blocks' forward
+    /// passes run one after the other, bit for bit, on every run.
+    @Test func blocksOnThreadsEqualSequentialForwardPasses() throws {
+        let arch = Architecture(inputShape: [40], layers: [dense("d1", 64, .relu),
+                                                           Layer(name: "ln", kind: .layerNormalization(LayerNormalizationConfig())),
+                                                           dense("d2", 5, .softmax)])
+        let model = randomModel(arch, dtype: .f32, seed: 4)
+        var random = TestRandom(8)
+        let rows = 1300
+        let x = random.values(rows * 40).map { Float($0) }
+        let blocks = Inference.blocks(rows: rows, batchSize: 1000)
+        #expect(blocks.map(\.count) == [250, 250, 250, 250, 150, 150])
+        let network = try Network<Float>(model: model)
+        var expected: [Float] = []
+        for block in blocks {
+            let part = Matrix(rows: block.count, cols: 40, data: Array(x[(block.lowerBound * 40)..<(block.upperBound * 40)]))
+            expected += network.forward(part, mode: .inference).data
+        }
+        for _ in 0..<3 {
+            let y = try Inference.predict(model, inputs: x, rows: rows, batchSize: 1000, as: Float.self)
+            #expect(y.map(\.bitPattern) == expected.map(\.bitPattern))
+        }
+    }
+
     @Test func wrongInputSizeIsATypedError() throws {
         let model = randomModel(Architecture(inputShape: [3], layers: [dense("d", 2)]), dtype: .f32, seed: 1)
         #expect(throws: ModelError.self) { try Inference.predict(model, inputs: [1, 2, 3, 4], rows: 2) }
