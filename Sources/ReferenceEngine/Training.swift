@@ -117,10 +117,15 @@ final class TrainingSession<T: EngineScalar> {
             guard let stored = model.training else {
                 throw ModelError.invalidValue(field: "training", message: "--resume needs a checkpoint with a training state; this model has none")
             }
-            guard stored.rng.algorithm == CounterRNG.algorithm, stored.rng.state.count == 1 else {
+            state = stored
+            let notStarted = stored.step == 0 && stored.epoch == 0 && stored.positionInEpoch == 0
+            if stored.rng.algorithm != CounterRNG.algorithm, notStarted, let seed = stored.rng.state.first {
+                // A state nothing has drawn from yet (as `init` writes it): its first word seeds ours.
+                state.rng = RNGState(algorithm: CounterRNG.algorithm, state: [seed])
+            }
+            guard state.rng.algorithm == CounterRNG.algorithm, state.rng.state.count == 1 else {
                 throw ModelError.unsupported("resuming a run whose RNG is '\(stored.rng.algorithm)' with \(stored.rng.state.count) words (ModelKit's is \(CounterRNG.algorithm) with 1)")
             }
-            state = stored
             if case .float(let sum)? = model.metadata[epochLossSumKey] { epochLossSum = sum } else { epochLossSum = 0 }
         } else {
             let seed = options.seed ?? model.training?.rng.state.first ?? 0
