@@ -455,10 +455,11 @@ public final class H5File: H5Handle {
 }
 
 extension HDF5 {
-    /// libhdf5 1.10 loops forever when it parses a global heap collection (where variable-length strings live) in
-    /// which an object of index 0 (free space) has size 0: its parser advances by the object's size. This walks
-    /// every collection (signature `GCOL`, version 1) the way libhdf5 does and refuses such a file before libhdf5
-    /// sees it. The check is over the raw bytes, so it runs on every file and file image opened for reading.
+    /// libhdf5 1.10 trusts the object sizes in a global heap collection (where variable-length strings live): an
+    /// object of index 0 (free space) with size 0 makes its parser loop forever, and an object claiming more bytes
+    /// than the collection holds makes it copy from past the end (a crash). This walks every collection (signature
+    /// `GCOL`, version 1) the way libhdf5 does and refuses such a file before libhdf5 sees it. The check is over the
+    /// raw bytes, so it runs on every file and file image opened for reading.
     static func checkGlobalHeaps(_ bytes: UnsafeRawBufferPointer, source: String) throws(ModelError) {
         guard let base = bytes.baseAddress, bytes.count >= 16 else { return }
         let count = bytes.count
@@ -488,7 +489,10 @@ extension HDF5 {
                 guard need > 0 else {
                     throw ModelError.format("HDF5: \(source): corrupt global heap at byte \(at): a free-space object of size 0 at byte \(p) (libhdf5 would never finish reading it)")
                 }
-                guard need <= UInt64(end - p) else { break }
+                guard need <= UInt64(end - p) else {
+                    // libhdf5 would copy the object from past the collection's end (a read out of bounds).
+                    throw ModelError.format("HDF5: \(source): corrupt global heap at byte \(at): object \(index) at byte \(p) claims \(objectSize) bytes, past the collection's end at byte \(end)")
+                }
                 p += Int(need)
             }
         }
