@@ -38,6 +38,8 @@ let package = Package(
         ]),
         // Engine throughput on in-memory data, run by tools/benchmarks/engine_bench.py beside Keras.
         .executableTarget(name: "engine-bench", dependencies: ["ModelFormat", "ReferenceEngine"]),
+        // .mkf save/load timings on one large model, run by tools/benchmarks/mkf_bench.py beside other formats.
+        .executableTarget(name: "mkf-bench", dependencies: ["ModelFormat"]),
         .testTarget(name: "ModelFormatTests", dependencies: ["ModelFormat"]),
         .testTarget(name: "ConvertTests", dependencies: ["Convert", "ModelFormat", "ReferenceEngine"]),
         .testTarget(name: "ReferenceEngineTests", dependencies: ["ReferenceEngine", "ModelFormat"], exclude: ["Fixtures"]),
