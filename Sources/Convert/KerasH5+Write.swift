@@ -9,6 +9,7 @@ extension KerasH5 {
     /// its variables. What Keras cannot express is refused (or, with `allowLossy`, changed with a warning).
     public static func write(_ model: Model, path: String, options: WriteOptions) throws {
         try model.validate()
+        try HDF5Layout.checkLayerNames(model.architecture)
         var model = model
         try convertBFloat16(&model, options: options)
         let modelName = "sequential"

@@ -18,12 +18,20 @@ public enum HDF5Layout {
     /// Writes `model` to `path` atomically (temporary file in the same folder, fsync, rename).
     public static func write(_ model: Model, path: String, compress: Bool = false) throws {
         try model.validate()
+        try checkLayerNames(model.architecture)
         try HDF5.writeAtomically(path: path) { temporary in
             try HDF5.locked {
                 let file = try H5File.create(path: temporary)
                 try write(model, into: file.root(), compress: compress)
                 try file.close()
             }
+        }
+    }
+
+    /// HDF5 resolves "." in a path to the group itself, so a layer cannot be named "." in an HDF5 file.
+    public static func checkLayerNames(_ architecture: Architecture) throws {
+        if architecture.layers.contains(where: { $0.name == "." }) {
+            throw ModelError.unsupported("a layer named '.' in an HDF5 file (HDF5 reads '.' as the group itself); rename the layer")
         }
     }
 
@@ -88,7 +96,8 @@ public enum HDF5Layout {
         let metadata = try root.createGroup("metadata")
         try metadata.setAttribute("metadata_json", .string(HeaderSchema.json(model.metadata).text))
         let entries = try metadata.createGroup("entries")
-        for key in model.metadata.keys.sorted() {
+        // HDF5 refuses an empty attribute name; that key lives in the JSON only.
+        for key in model.metadata.keys.sorted() where !key.isEmpty {
             switch model.metadata[key]! {
             case .string(let s): try entries.setAttribute(key, .string(s))
             case .integer(let i): try entries.setAttribute(key, .int(i))
@@ -243,7 +252,7 @@ public enum HDF5Layout {
         let metadataGroup = try root.group("metadata")
         let metadata = try HeaderSchema.metadata(try parseJSON(try stringAttribute(metadataGroup, "metadata_json"), what: "/metadata@metadata_json"))
         let entries = try metadataGroup.group("entries")
-        for (key, value) in metadata {
+        for (key, value) in metadata where !key.isEmpty {
             switch value {
             case .string(let s): try expect(entries, key, .string(s))
             case .integer(let i): try expect(entries, key, .int(i))

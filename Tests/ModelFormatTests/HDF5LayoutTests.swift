@@ -102,3 +102,38 @@ import ModelFormat
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["m.h5"])
     }
 }
+
+@Suite struct HDF5LayoutNamesTests {
+    /// Metadata keys are free text; every one must survive (as attributes where HDF5 allows the name, and always in
+    /// the JSON).
+    @Test func oddMetadataKeysRoundTrip() throws {
+        let directory = try HDF5LayoutTests.temporaryDirectory()
+        var model = try MKFFile.read(path: Fixtures.path("mkf/v1/dense-f32.mkf"))
+        model.metadata = ["a/b": .string("slash"), "": .integer(1), "x.y": .float(0.5), "ünï ✓": .bool(false), " ": .string(""),
+                          ".": .integer(2), "metadata_json": .string("collides with nothing")]
+        let path = directory.appendingPathComponent("m.h5").path
+        try HDF5Layout.write(model, path: path)
+        let back = try HDF5Layout.read(path: path)
+        #expect(back.metadata == model.metadata)
+    }
+}
+
+extension HDF5LayoutNamesTests {
+    /// Layer names are any non-empty text without '/': HDF5 link names take them all, '.' included.
+    @Test(arguments: ["..", " ", "ünï ✓", "dense:0", "a.b"])
+    func oddLayerNamesRoundTrip(name: String) throws {
+        let directory = try HDF5LayoutTests.temporaryDirectory()
+        let model = Model(architecture: Architecture(inputShape: [2], layers: [Layer(name: name, kind: .dense(DenseConfig(units: 1)))]),
+                          weights: ["\(name)/kernel": Tensor([1, 2] as [Float], shape: [2, 1]), "\(name)/bias": Tensor([3] as [Float], shape: [1])])
+        let path = directory.appendingPathComponent("m.h5").path
+        try HDF5Layout.write(model, path: path)
+        #expect(try HDF5Layout.read(path: path) == model)
+    }
+
+    @Test func aLayerNamedDotIsRefusedBeforeWriting() throws {
+        let directory = try HDF5LayoutTests.temporaryDirectory()
+        let model = Model(architecture: Architecture(inputShape: [2], layers: [Layer(name: ".", kind: .dropout(rate: 0))]), weights: [:])
+        #expect(throws: ModelError.self) { try HDF5Layout.write(model, path: directory.appendingPathComponent("m.h5").path) }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
+    }
+}
