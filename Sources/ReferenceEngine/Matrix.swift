@@ -1,3 +1,5 @@
+import Foundation
+
 /// A row-major `rows × cols` matrix: a batch of samples, one per row, features along the columns.
 /// Inputs with more than one axis per sample (`inputShape = [t, f]`) are flattened to `batch·t` rows of `f`:
 /// every layer of the data model acts on the last axis only.
@@ -29,9 +31,12 @@ public struct Matrix<T: EngineScalar>: Sendable, Equatable {
     }
 }
 
-/// `a·b` (or with either transposed) through BLAS, one single-threaded GEMM call (spec/engine.md, §2). A fixed
-/// split into two GEMMs on two threads was measured and gave nothing on this machine (two hyperthreads share one
-/// core's vector units), so products are not split.
+/// `a·b` (or with either transposed) through BLAS.
+///
+/// A large product (at least `splitThreshold` multiply-adds) is always cut in two halves along the longer side of
+/// the output, and the halves run on two threads when there are two cores, one after the other otherwise. The cut
+/// depends on the shapes alone, so every output element comes from the same single-threaded GEMM call on every
+/// machine: the bits do not depend on the number of cores (spec/engine.md, §2).
 func matmul<T: EngineScalar>(_ a: Matrix<T>, _ b: Matrix<T>, transA: Bool = false, transB: Bool = false) -> Matrix<T> {
     let m = transA ? a.cols : a.rows
     let k = transA ? a.rows : a.cols
@@ -46,11 +51,40 @@ func matmul<T: EngineScalar>(_ a: Matrix<T>, _ b: Matrix<T>, transA: Bool = fals
     a.data.withUnsafeBufferPointer { pa in
         b.data.withUnsafeBufferPointer { pb in
             c.data.withUnsafeMutableBufferPointer { pc in
-                T.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1,
-                       a: pa.baseAddress!, lda: a.cols, b: pb.baseAddress!, ldb: b.cols,
-                       beta: 0, c: pc.baseAddress!, ldc: n)
+                let job = GEMMJob(transA: transA, transB: transB, k: k, a: pa.baseAddress!, lda: a.cols,
+                                  b: pb.baseAddress!, ldb: b.cols, c: pc.baseAddress!, ldc: n)
+                if m * n * k < splitThreshold || max(m, n) < 2 {
+                    job.run(rows: 0..<m, cols: 0..<n)
+                } else if m >= n {
+                    DispatchQueue.concurrentPerform(iterations: 2) { i in job.run(rows: i == 0 ? 0..<(m / 2) : (m / 2)..<m, cols: 0..<n) }
+                } else {
+                    DispatchQueue.concurrentPerform(iterations: 2) { i in job.run(rows: 0..<m, cols: i == 0 ? 0..<(n / 2) : (n / 2)..<n) }
+                }
             }
         }
     }
     return c
+}
+
+/// Products of at least this many multiply-adds are cut in two (see `matmul`).
+let splitThreshold = 1 << 20
+
+/// One GEMM `c = op(a)·op(b)` on row-major buffers, run by parts: a block of output rows and columns each.
+private struct GEMMJob<T: EngineScalar>: @unchecked Sendable {
+    // @unchecked: the parts write disjoint blocks of c and only read a and b.
+    let transA: Bool, transB: Bool
+    let k: Int
+    let a: UnsafePointer<T>, lda: Int
+    let b: UnsafePointer<T>, ldb: Int
+    let c: UnsafeMutablePointer<T>, ldc: Int
+
+    func run(rows: Range<Int>, cols: Range<Int>) {
+        guard !rows.isEmpty, !cols.isEmpty else { return }
+        // Row i of op(a) starts at a + i·lda, or at a + i when a is transposed; column j of op(b) at b + j, or at
+        // b + j·ldb when b is transposed.
+        let aStart = transA ? a + rows.lowerBound : a + rows.lowerBound * lda
+        let bStart = transB ? b + cols.lowerBound * ldb : b + cols.lowerBound
+        T.gemm(transA: transA, transB: transB, m: rows.count, n: cols.count, k: k, alpha: 1,
+               a: aStart, lda: lda, b: bStart, ldb: ldb, beta: 0, c: c + rows.lowerBound * ldc + cols.lowerBound, ldc: ldc)
+    }
 }

@@ -16,6 +16,7 @@ let predictRows = argument("--predict-rows", 10000)
 let trainBatch = argument("--train-batch", 64)
 let predictBatch = argument("--predict-batch", 1000)
 let repeats = argument("--repeats", 5)
+let warmups = argument("--warmup", 1)
 
 let architecture = try ArchitectureSpec.parse("784-256relu-128relu-10softmax")
 var model = ModelInitializer.initialize(architecture: architecture, seed: 0, dtype: .f32)
@@ -38,10 +39,19 @@ func makeData() -> (x: [Double], labels: [Double]) {
 let (x, labels) = makeData()
 
 func median(_ values: [Double]) -> Double { let s = values.sorted(); return s[s.count / 2] }
-func seconds(_ body: () throws -> Void) rethrows -> Double {
+/// Wall-clock seconds of `body`; its CPU seconds (all threads of the process) go to `cpu`.
+func seconds(cpu: inout Double, _ body: () throws -> Void) rethrows -> Double {
+    func processCPU() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
+    let startCPU = processCPU()
     let start = DispatchTime.now().uptimeNanoseconds
     try body()
-    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    let wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    cpu = processCPU() - startCPU
+    return wall
 }
 
 var options = TrainingOptions()
@@ -49,27 +59,32 @@ options.loss = Loss(kind: .sparseCategoricalCrossentropy)
 options.batchSize = trainBatch
 options.stop = .epochs(1)
 let data = TrainingSet(inputs: Array(x[0..<(trainRows * 784)]), targets: labels, rows: trainRows, targetColumns: 1)
-var trainTimes: [Double] = []
+var trainTimes: [Double] = [], trainCPU: [Double] = []
 var lastLoss = 0.0
-for _ in 0..<repeats {
-    trainTimes.append(try seconds {
+for r in 0..<(warmups + repeats) {
+    var cpu = 0.0
+    let time = try seconds(cpu: &cpu) {
         let trained = try Training.run(model, data: data, options: options)
         lastLoss = trained.training?.lossHistory.last ?? .nan
-    })
+    }
+    if r >= warmups { trainTimes.append(time); trainCPU.append(cpu) }
 }
 
 let predictInputs = Array(x[0..<(predictRows * 784)]).map { Float($0) }
-var predictTimes: [Double] = []
-for _ in 0..<repeats {
-    predictTimes.append(try seconds {
+var predictTimes: [Double] = [], predictCPU: [Double] = []
+for r in 0..<(warmups + repeats) {
+    var cpu = 0.0
+    let time = try seconds(cpu: &cpu) {
         _ = try Inference.predict(model, inputs: predictInputs, rows: predictRows, batchSize: predictBatch, as: Float.self)
-    })
+    }
+    if r >= warmups { predictTimes.append(time); predictCPU.append(cpu) }
 }
 
 let result: [String: Any] = [
     "train_samples_per_s": Double(trainRows) / median(trainTimes),
     "predict_samples_per_s": Double(predictRows) / median(predictTimes),
     "train_seconds": trainTimes, "predict_seconds": predictTimes, "epoch_loss": lastLoss,
+    "train_cpu_seconds": trainCPU, "predict_cpu_seconds": predictCPU,
     "train_rows": trainRows, "predict_rows": predictRows, "train_batch": trainBatch, "predict_batch": predictBatch,
 ]
 let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
