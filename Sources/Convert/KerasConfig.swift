@@ -152,6 +152,15 @@ enum KerasConfig {
                 throw ModelError.unsupported("layer '\(name)' (\(className)) normalises over axis \(axis.text) (only the last axis)")
             }
         }
+        // A mixed policy computes in float16/bfloat16 with float32 weights; ModelKit computes in the weights' dtype,
+        // so its results would differ from Keras's by far more than rounding.
+        var policy = ""
+        switch r.optional("dtype") {
+        case .string(let name)?: policy = name
+        case .object?: if case .string(let name)? = r.optional("dtype")?["config"]?["name"] { policy = name }
+        default: break
+        }
+        if policy.hasPrefix("mixed_") { throw ModelError.unsupported("layer '\(name)' uses the mixed-precision policy '\(policy)'") }
         switch className {
         case "Dense":
             try refuseIfSet(["kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint", "lora_rank"])

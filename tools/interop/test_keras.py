@@ -163,3 +163,10 @@ def test_cli_resumes_keras_training(modelkit, workdir, fixtures_dir, case, sourc
              "--batch-size", settings["batch_size"], "--steps", settings["continue_steps"], "-o", "after.mkf", *extra, expect=0)
     modelkit("predict", "after.mkf", "--input", folder / "inputs.csv", "-o", "after.csv", expect=0)
     np.testing.assert_allclose(load_csv(workdir / "after.csv"), load_csv(folder / "after_outputs.csv"), atol=1e-5, rtol=0)
+
+
+def test_mixed_precision_is_refused_naming_the_layer(modelkit, workdir):
+    model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(2, name="half", dtype="mixed_float16")])
+    model.save(workdir / "mixed.h5")
+    result = modelkit("convert", "mixed.h5", "out.mkf", expect=1)
+    assert "half" in result.stderr and "mixed_float16" in result.stderr
