@@ -52,15 +52,16 @@ final class InputFile {
 /// A byte buffer written to a file in chunks (or kept in memory when there is no file), so writers never hold a
 /// whole dump in memory. `reserve(n)` guarantees `n` writable bytes at `cursor`.
 ///
-/// A file sink writes to a temporary file beside the target and renames it over the target in `finish()`, so a
-/// failed or interrupted write never leaves a half-written file under the target's name (no fsync: these are
-/// exports that can be made again).
+/// A file sink saves as `AtomicFile` does: a temporary file beside the target, fsynced and renamed over the target
+/// in `finish()`, then the folder fsynced; a failed or killed write never damages the file it was replacing, and
+/// temporaries left by killed processes are removed by the next save to the same target.
 final class ByteSink {
     private(set) var buffer: UnsafeMutablePointer<UInt8>
     private var capacity: Int
     private(set) var count = 0
     private var fd: Int32
     private let path: String
+    private let directory: String
     private let temporary: String
     /// Flush when this many bytes are buffered (file sinks only).
     private static let flushThreshold = 1 << 20
@@ -68,10 +69,10 @@ final class ByteSink {
     /// A sink that replaces `path` when finished.
     init(path: String) throws(ModelError) {
         self.path = path
-        let slash = path.lastIndex(of: "/")
-        let directory = slash.map { String(path[...$0]) } ?? ""
-        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
-        temporary = "\(directory).\(name).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let (directory, name) = AtomicFile.split(path)
+        self.directory = directory
+        AtomicFile.removeStaleTemporaries(directory: directory, name: name)
+        temporary = "\(directory)/.\(name).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw ModelError.io(path: path, message: "cannot create: \(String(cString: strerror(errno)))") }
         capacity = ByteSink.flushThreshold + 4096
@@ -81,6 +82,7 @@ final class ByteSink {
     /// A sink that keeps everything in memory (`bytes()`).
     init() {
         path = "<memory>"
+        directory = ""
         temporary = ""
         fd = -1
         capacity = 4096
@@ -162,6 +164,11 @@ final class ByteSink {
     func finish() throws(ModelError) {
         guard fd >= 0 else { return }
         try flush()
+        guard fsync(fd) == 0 else {
+            let message = String(cString: strerror(errno))
+            close(fd); fd = -1; unlink(temporary)
+            throw ModelError.io(path: path, message: "fsync failed: \(message)")
+        }
         let closed = close(fd)
         fd = -1
         guard closed == 0 else {
@@ -173,6 +180,8 @@ final class ByteSink {
             unlink(temporary)
             throw ModelError.io(path: path, message: "rename failed: \(message)")
         }
+        let dfd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dfd >= 0 { fsync(dfd); close(dfd) }
     }
 
     /// Everything written to a memory sink.

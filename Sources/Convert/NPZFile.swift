@@ -27,32 +27,29 @@ public enum NPZFile {
         if !bfloat16.isEmpty { state.append(("bfloat16", .array(bfloat16.map { .string($0) }))) }
         let stateBytes = JSONValue.object(state).serialized()
 
-        let directory = (path as NSString).deletingLastPathComponent
-        let temporary = (directory.isEmpty ? "." : directory) + "/.\((path as NSString).lastPathComponent).tmp-\(getpid())"
-        try? FileManager.default.removeItem(atPath: temporary)
-        defer { try? FileManager.default.removeItem(atPath: temporary) }
-        do {
-            let archive = try Archive(url: URL(fileURLWithPath: temporary), accessMode: .create)
-            func add(_ name: String, _ header: [UInt8], _ data: UnsafeRawBufferPointer) throws {
-                let total = header.count + data.count
-                try archive.addEntry(with: "\(name).npy", type: .file, uncompressedSize: Int64(total), modificationDate: timestamp,
-                                     compressionMethod: .none) { position, size in
-                    var chunk = Data(capacity: size)
-                    var p = Int(position)
-                    let end = p + size
-                    if p < header.count { chunk.append(contentsOf: header[p..<min(end, header.count)]); p = min(end, header.count) }
-                    if p < end { chunk.append(contentsOf: UnsafeRawBufferPointer(rebasing: data[(p - header.count)..<(end - header.count)])) }
-                    return chunk
+        try AtomicFile.write(path: path, throughTemporaryPath: { temporary in
+            do {
+                let archive = try Archive(url: URL(fileURLWithPath: temporary), accessMode: .create)
+                func add(_ name: String, _ header: [UInt8], _ data: UnsafeRawBufferPointer) throws {
+                    let total = header.count + data.count
+                    try archive.addEntry(with: "\(name).npy", type: .file, uncompressedSize: Int64(total), modificationDate: timestamp,
+                                         compressionMethod: .none) { position, size in
+                        var chunk = Data(capacity: size)
+                        var p = Int(position)
+                        let end = p + size
+                        if p < header.count { chunk.append(contentsOf: header[p..<min(end, header.count)]); p = min(end, header.count) }
+                        if p < end { chunk.append(contentsOf: UnsafeRawBufferPointer(rebasing: data[(p - header.count)..<(end - header.count)])) }
+                        return chunk
+                    }
                 }
+                for t in tensors {
+                    try add(t.name, NPY.header(dtype: t.tensor.dtype, shape: t.tensor.shape), t.tensor.bytes)
+                }
+                try stateBytes.withUnsafeBytes { try add(stateMember, NPY.header(dtype: .u8, shape: [stateBytes.count]), $0) }
+            } catch let error as ModelError { throw error } catch {
+                throw ModelError.io(path: path, message: "cannot write the zip archive: \(error)")
             }
-            for t in tensors {
-                try add(t.name, NPY.header(dtype: t.tensor.dtype, shape: t.tensor.shape), t.tensor.bytes)
-            }
-            try stateBytes.withUnsafeBytes { try add(stateMember, NPY.header(dtype: .u8, shape: [stateBytes.count]), $0) }
-        } catch let error as ModelError { throw error } catch {
-            throw ModelError.io(path: path, message: "cannot write the zip archive: \(error)")
-        }
-        guard rename(temporary, path) == 0 else { throw ModelError.io(path: path, message: "rename failed: \(String(cString: strerror(errno)))") }
+        })
     }
 
     // MARK: Reading

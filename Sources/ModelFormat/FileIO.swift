@@ -69,6 +69,30 @@ public struct AtomicFile {
         if dfd >= 0 { fsync(dfd); close(dfd) }
     }
 
+    /// The same protocol for writers that must write by file name (libhdf5, ZIPFoundation): `body` writes the file
+    /// at the temporary path it is given; it is then fsynced and renamed over `path`, and the folder fsynced.
+    public static func write(path: String, throughTemporaryPath body: (String) throws -> Void) throws {
+        let (directory, name) = split(path)
+        removeStaleTemporaries(directory: directory, name: name)
+        let temporary = "\(directory)/.\(name).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        do {
+            try body(temporary)
+            let fd = open(temporary, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw ModelError.io(path: path, message: "cannot reopen the temporary file: \(String(cString: strerror(errno)))") }
+            let synced = fsync(fd) == 0
+            close(fd)
+            guard synced else { throw ModelError.io(path: path, message: "fsync failed: \(String(cString: strerror(errno)))") }
+            guard rename(temporary, path) == 0 else {
+                throw ModelError.io(path: path, message: "rename failed: \(String(cString: strerror(errno)))")
+            }
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+        let dfd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dfd >= 0 { fsync(dfd); close(dfd) }
+    }
+
     public static func split(_ path: String) -> (String, String) {
         guard let slash = path.lastIndex(of: "/") else { return (".", path) }
         let directory = String(path[..<slash])

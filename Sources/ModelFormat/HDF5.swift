@@ -421,7 +421,11 @@ public final class H5File: H5Handle {
     public static func create(path: String) throws -> H5File {
         let fapl = H5Handle(id: try HDF5.check(H5Pcreate(mk_H5P_FILE_ACCESS()), "making file access properties"), path: path)
         try HDF5.check(H5Pset_libver_bounds(fapl.id, H5F_LIBVER_V18, H5F_LIBVER_V18), "setting the file format version")
-        let id = try HDF5.check(H5Fcreate(path, mk_H5F_ACC_TRUNC(), mk_H5P_DEFAULT(), fapl.id), "creating \(path)")
+        // The root group is created with the file; the file creation list is also an object creation list, so this
+        // keeps the root group's timestamps out too (they made two saves of one model differ, found by the kill test).
+        let fcpl = H5Handle(id: try HDF5.check(H5Pcreate(mk_H5P_FILE_CREATE()), "making file creation properties"), path: path)
+        try HDF5.check(H5Pset_obj_track_times(fcpl.id, false), "turning off the root group's timestamps")
+        let id = try HDF5.check(H5Fcreate(path, mk_H5F_ACC_TRUNC(), fcpl.id, fapl.id), "creating \(path)")
         return H5File(id: id, path: path)
     }
 

@@ -348,24 +348,6 @@ extension HDF5 {
     /// On failure the temporary file is removed and `path` is untouched. (HDF5 writes files by name, so this cannot
     /// go through `AtomicFile`'s byte writer; it follows the same steps.)
     public static func writeAtomically(path: String, _ body: (String) throws -> Void) throws {
-        let (directory, name) = AtomicFile.split(path)
-        AtomicFile.removeStaleTemporaries(directory: directory, name: name)
-        let temporary = "\(directory)/.\(name).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        do {
-            try body(temporary)
-            let fd = open(temporary, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw ModelError.io(path: path, message: "cannot reopen the temporary file: \(String(cString: strerror(errno)))") }
-            let synced = fsync(fd) == 0
-            close(fd)
-            guard synced else { throw ModelError.io(path: path, message: "fsync failed: \(String(cString: strerror(errno)))") }
-            guard rename(temporary, path) == 0 else {
-                throw ModelError.io(path: path, message: "rename failed: \(String(cString: strerror(errno)))")
-            }
-        } catch {
-            unlink(temporary)
-            throw error
-        }
-        let dfd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dfd >= 0 { fsync(dfd); close(dfd) }
+        try AtomicFile.write(path: path, throughTemporaryPath: body)
     }
 }

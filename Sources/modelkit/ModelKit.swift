@@ -25,26 +25,34 @@ struct ModelKit: ParsableCommand {
             try command.run()
         } catch let failure as CommandFailure {
             if !failure.message.isEmpty { printError(failure.message) }
-            Glibc.exit(failure.code)
+            finish(failure.code)
         } catch let error as ModelError {
             printError("error: \(error)")
-            Glibc.exit(1)
+            finish(1)
         } catch let code as ExitCode {
-            Glibc.exit(code.rawValue)
+            finish(code.rawValue)
         } catch {
             let code = exitCode(for: error)
             if code == .success {
                 print(fullMessage(for: error))
-                Glibc.exit(0)
+                finish(0)
             }
             if code == .validationFailure {
                 printError(fullMessage(for: error))
-                Glibc.exit(2)
+                finish(2)
             }
             printError("error: \(error)")
-            Glibc.exit(1)
+            finish(1)
         }
     }
+}
+
+/// Ends the process. Failures end with `_exit` after flushing stdio: libhdf5's exit handler would otherwise try to
+/// close a file whose write failed (a full disk) and crash in H5F__close_cb, turning exit 1 into a segfault.
+func finish(_ code: Int32) -> Never {
+    fflush(nil)
+    if code == 0 { exit(0) }
+    _exit(code)
 }
 
 /// A command's own failure with its exit code (1 for a failed check or bad input).
