@@ -105,5 +105,8 @@ struct VerifyCommand: ParsableCommand {
         return bits & signBit != 0 ? -magnitude : magnitude
     }
 
-    private static func distance(_ x: Int64, _ y: Int64) -> UInt64 { x > y ? UInt64(x - y) : UInt64(y - x) }
+    /// |x − y| without overflow: across zero it can exceed Int64.max (never UInt64.max, magnitudes being < 2⁶³).
+    private static func distance(_ x: Int64, _ y: Int64) -> UInt64 {
+        x > y ? UInt64(bitPattern: x &- y) : UInt64(bitPattern: y &- x)
+    }
 }

@@ -130,6 +130,24 @@ struct EngineCommandTests {
         _ = try run(["train", "m.mkf", "--resume", "--x", "x.csv", "--y", "labels.csv", "--steps", "1", "-o", "o.mkf"], in: dir, expect: 1)
     }
 
+    /// Outputs near ±f64 max on opposite sides of zero are ~1.8e19 ulps apart, beyond Int64: no overflow trap.
+    @Test func verifyCountsUlpsAcrossZeroWithoutOverflow() throws {
+        let dir = try CLI.temporaryDirectory()
+        try "1e308\n".write(to: dir.appendingPathComponent("x.csv"), atomically: true, encoding: .utf8)
+        var outputs: [Double] = []
+        for seed in [1, 3] {
+            _ = try run(["init", "--arch", "1-1", "--seed", "\(seed)", "--dtype", "f64", "-o", "m\(seed).mkf"], in: dir, expect: 0)
+            let y = try run(["predict", "m\(seed).mkf", "--input", "x.csv"], in: dir, expect: 0)
+            outputs.append(Double(y.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? .nan)
+        }
+        #expect(outputs[0] > 1e300 && outputs[1] < -1e300, "the premise: seeds 1 and 3 give huge outputs of opposite signs")
+        // Across zero the distance is the sum of the two magnitudes' bit patterns.
+        let magnitude = { (x: Double) in x.bitPattern & ~(UInt64(1) << 63) }
+        let expected = magnitude(outputs[0]) + magnitude(outputs[1])
+        let r = try run(["verify", "m1.mkf", "m3.mkf", "--input", "x.csv"], in: dir, expect: 1)
+        #expect(r.stdout.contains(" \(expected)"), "\(r.stdout)")
+    }
+
     static let kerasCases = ["adam-classifier", "sgd-regressor", "rmsprop-batchnorm"]
 
     static func readCSV(_ url: URL) throws -> [[Double]] {
