@@ -20,7 +20,6 @@ enum CLI {
         var stderr: String
     }
 
-    /// Runs `modelkit args...` in `directory` and returns its exit status and output.
     /// Runs `modelkit args...` in `directory` and returns its exit status and output. A run that outlives
     /// `timeout` seconds is killed and reported with status -9 and stderr "timed out".
     @discardableResult
@@ -50,26 +49,10 @@ enum CLI {
                       stderr: String(decoding: errData, as: UTF8.self))
     }
 
+    /// Runs with a limit far beyond any test's needs, so that a hang still ends the test.
     @discardableResult
     static func run(_ args: [String], in directory: URL? = nil) throws -> Result {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = args
-        if let directory { process.currentDirectoryURL = directory }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        // Read before waiting so that a large output cannot fill the pipe and stall the child.
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        if process.terminationReason == .uncaughtSignal {
-            return Result(status: -process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                          stderr: "killed by signal \(process.terminationStatus)")
-        }
-        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+        try run(args, in: directory, timeout: 600)
     }
 
     /// A fresh empty directory for one test.
