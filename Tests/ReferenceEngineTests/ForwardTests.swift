@@ -59,6 +59,20 @@ struct ForwardTests {
         }
     }
 
+    /// f16 and bf16 models run in f32 on their widened weights; training them is refused with a typed error.
+    @Test(arguments: [DType.f16, DType.bf16])
+    func halfPrecisionModelsRunWidened(dtype: DType) throws {
+        let arch = Architecture(inputShape: [3], layers: [dense("d1", 4, .silu), dense("d2", 2)])
+        let half = randomModel(arch, dtype: dtype, seed: 2)
+        var widened = half
+        widened.weights = half.weights.mapValues { Tensor($0.floats(), shape: $0.shape) }
+        let x = [0.5, -1, 2, 0.25, 0, -0.75]
+        #expect(try Inference.predict(half, inputs: x, rows: 2) == Inference.predict(widened, inputs: x, rows: 2))
+        #expect(throws: ModelError.self) {
+            try Training.run(half, data: TrainingSet(inputs: x, targets: [0, 1, 1, 0], rows: 2, targetColumns: 2), options: TrainingOptions())
+        }
+    }
+
     @Test func wrongInputSizeIsATypedError() throws {
         let model = randomModel(Architecture(inputShape: [3], layers: [dense("d", 2)]), dtype: .f32, seed: 1)
         #expect(throws: ModelError.self) { try Inference.predict(model, inputs: [1, 2, 3, 4], rows: 2) }
