@@ -32,7 +32,9 @@ public enum CSVDump {
             let file = uniqueFileName(t.name, used: &usedFiles)
             let (r, c) = grid(t.tensor.shape)
             let sink = try ByteSink(path: "\(path)/\(file)")
-            if r * c > 0 {
+            if r * c > 0 && (t.tensor.dtype == .f32 || t.tensor.dtype == .f64) {
+                try TensorText.writeFloats(t.tensor, rowLength: c, rowEnd: 0x0a, quoteNonFinite: false, to: sink)
+            } else if r * c > 0 {
                 for row in 0..<r {
                     try TensorText.write(t.tensor, range: (row * c)..<((row + 1) * c), separator: UInt8(ascii: ","),
                                          terminator: 0x0a, quoteNonFinite: false, to: sink, bfloat16Cache: &cache)
@@ -205,6 +207,11 @@ public enum CSVDump {
                     guard k < count else {
                         throw ModelError.shapeMismatch(name: name, expected: shape,
                                                        detail: "file '\(path)' has more than the \(count) values of \(rows) × \(columns)")
+                    }
+                    if let s, dtype == .f32 {
+                        store.base.storeBytes(of: NumberScan.float(s, in: file.bytes), toByteOffset: k &* 4, as: Float.self)
+                        k += 1
+                        return
                     }
                     let message = s.map { store.store($0, in: file.bytes, at: k) } ?? store.store(nonFinite: v, at: k)
                     if let message { throw ModelError.invalidValue(field: "tensor '\(name)' in '\(path)' (value \(k + 1))", message: message) }

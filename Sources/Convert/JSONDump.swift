@@ -53,8 +53,12 @@ public enum JSONDump {
             var text = JSONValue.object(entry).serialized()
             text.removeLast()  // reopen the object for "data"
             try sink.append((i == 0 ? "\n" : ",\n") + String(decoding: text, as: UTF8.self) + ",\"data\":[")
-            try TensorText.write(t.tensor, range: 0..<t.tensor.elementCount, separator: UInt8(ascii: ","), terminator: 0,
-                                 quoteNonFinite: true, to: sink, bfloat16Cache: &cache)
+            if t.tensor.dtype == .f32 || t.tensor.dtype == .f64 {
+                try TensorText.writeFloats(t.tensor, rowLength: max(1, t.tensor.elementCount), rowEnd: 0, quoteNonFinite: true, to: sink)
+            } else {
+                try TensorText.write(t.tensor, range: 0..<t.tensor.elementCount, separator: UInt8(ascii: ","), terminator: 0,
+                                     quoteNonFinite: true, to: sink, bfloat16Cache: &cache)
+            }
             try sink.append("]}")
         }
         try sink.append("\n]}\n")

@@ -157,6 +157,12 @@ struct JSONStream {
                 var k = 0
                 if this.nestedAfterBracket() {
                     try this.nestedLevel(depth: 0, shape: shape, store: store, k: &k, name: name)
+                } else if (dtype == .f32 || dtype == .f64) && count >= ParallelParse.minimumValues,
+                          let end = ParallelParse.flatJSON(this.bytes, open: this.index, count: count, dtype: dtype, into: store.base) {
+                    // Parsed on every core; anything unusual (an error, a miscount) falls through to the
+                    // sequential parser below, which reports it with its line and column.
+                    this.index = end
+                    k = count
                 } else {
                     try this.flatData(count: count, store: store, k: &k, name: name)
                 }
@@ -204,7 +210,16 @@ struct JSONStream {
         while true {
             skipWhitespace()
             guard k < count else { throw fail("tensor '\(name)': more than the \(count) values its shape holds") }
-            try element(store: store, k: k, name: name)
+            // The hot path: a plain number into an f32 or f64 tensor. Anything else takes the general path.
+            if store.dtype == .f32, let s = NumberScan.scan(bytes, at: index, json: true) {
+                store.base.storeBytes(of: NumberScan.float(s, in: bytes), toByteOffset: k &* 4, as: Float.self)
+                index = s.end
+            } else if store.dtype == .f64, let s = NumberScan.scan(bytes, at: index, json: true) {
+                store.base.storeBytes(of: NumberScan.double(s, in: bytes), toByteOffset: k &* 8, as: Double.self)
+                index = s.end
+            } else {
+                try element(store: store, k: k, name: name)
+            }
             k += 1
             // The common case, a ',' right after the number, without the general separator path.
             if index < bytes.count, bytes[index] == UInt8(ascii: ",") { index += 1; continue }

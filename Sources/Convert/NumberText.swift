@@ -209,10 +209,35 @@ enum NumberScan {
         return Scanned(negative: negative, mantissa: mantissa, exponent: exponent, truncated: truncated, start: offset, end: i)
     }
 
-    private static let powersOfTen: [Double] = (0...22).map { e in
-        var x = 1.0
-        for _ in 0..<e { x *= 10 }
-        return x
+    /// 10^e for 0 ≤ e ≤ 22, all exact doubles (a switch rather than a global array: no lazy-initialisation check
+    /// on the hot path).
+    @inline(__always)
+    static func powerOfTen(_ e: Int) -> Double {
+        switch e {
+        case 0: return 1e0
+        case 1: return 1e1
+        case 2: return 1e2
+        case 3: return 1e3
+        case 4: return 1e4
+        case 5: return 1e5
+        case 6: return 1e6
+        case 7: return 1e7
+        case 8: return 1e8
+        case 9: return 1e9
+        case 10: return 1e10
+        case 11: return 1e11
+        case 12: return 1e12
+        case 13: return 1e13
+        case 14: return 1e14
+        case 15: return 1e15
+        case 16: return 1e16
+        case 17: return 1e17
+        case 18: return 1e18
+        case 19: return 1e19
+        case 20: return 1e20
+        case 21: return 1e21
+        default: return 1e22
+        }
     }
 
     /// The exactly computable cases (Clinger's fast path), or nil.
@@ -221,7 +246,7 @@ enum NumberScan {
         if s.mantissa == 0 { return s.negative ? -0.0 : 0.0 }
         guard !s.truncated, s.mantissa <= 1 << 53, s.exponent >= -22, s.exponent <= 22 else { return nil }
         var d = Double(s.mantissa)
-        d = s.exponent < 0 ? d / powersOfTen[-s.exponent] : d * powersOfTen[s.exponent]
+        d = s.exponent < 0 ? d / powerOfTen(-s.exponent) : d * powerOfTen(s.exponent)
         return s.negative ? -d : d
     }
 
@@ -235,6 +260,10 @@ enum NumberScan {
     static func float(_ s: Scanned, in bytes: UnsafeRawBufferPointer) -> Float {
         if let d = fastDouble(s) {
             let f = Float(d)
+            // A Float midpoint in the normal range is a Double whose low 29 bits are exactly 1 << 28; anything else
+            // (the common case) cannot have been rounded twice wrongly.
+            let low = d.bitPattern & 0x1FFF_FFFF
+            if low != 0x1000_0000 && Swift.abs(d) >= Double(Float.leastNormalMagnitude) { return f }
             if Double(f) == d || !isFloatMidpoint(d, f) { return f }
         }
         return slowParse(bytes, s) { strtof($0, nil) }

@@ -1,3 +1,4 @@
+import Dispatch
 import ModelFormat
 
 /// Tensor elements as text, for the JSON and CSV dumps. Floats are written as the shortest decimal that reads back to
@@ -42,6 +43,70 @@ enum TensorText {
         case .i16: try emit { i, p in writeInteger(Int64(raw.loadUnaligned(fromByteOffset: i * 2, as: Int16.self)), to: p) }
         case .i32: try emit { i, p in writeInteger(Int64(raw.loadUnaligned(fromByteOffset: i * 4, as: Int32.self)), to: p) }
         case .i64: try emit { i, p in writeInteger(raw.loadUnaligned(fromByteOffset: i * 8, as: Int64.self), to: p) }
+        }
+    }
+
+    /// A raw pointer that may cross into `concurrentPerform`'s workers; each worker writes only its own buffer and
+    /// reads the tensor, which nothing writes.
+    struct SharedPointer: @unchecked Sendable { let raw: UnsafeRawPointer? }
+    struct SharedBuffers: @unchecked Sendable { let pointers: [UnsafeMutablePointer<UInt8>] }
+    struct SharedLengths: @unchecked Sendable { let lengths: UnsafeMutablePointer<Int> }
+
+    /// Values per formatting chunk, and chunks formatted at once across threads.
+    static let chunk = 1 << 15
+    static let chunksPerBatch = 8
+
+    /// Writes a whole f32 or f64 tensor: after element i a ',' or, when (i + 1) is a multiple of `rowLength` or i is
+    /// the last element, `rowEnd` (0: nothing; JSON data ends without a separator). Large tensors are formatted in 32K-value chunks on
+    /// every core (`DispatchQueue.concurrentPerform`), then appended in order; the output is the same bytes as the
+    /// one-value-at-a-time path.
+    static func writeFloats(_ tensor: Tensor, rowLength: Int, rowEnd: UInt8, quoteNonFinite: Bool, to sink: ByteSink) throws(ModelError) {
+        precondition(tensor.dtype == .f32 || tensor.dtype == .f64)
+        let count = tensor.elementCount
+        let isDouble = tensor.dtype == .f64
+        let source = SharedPointer(raw: tensor.bytes.baseAddress)
+        let width = NumberFormat.maxWidth + 1
+        @Sendable func format(_ lo: Int, _ hi: Int, into start: UnsafeMutablePointer<UInt8>) -> Int {
+            guard let raw = source.raw else { return 0 }
+            var p = start
+            var column = lo % rowLength
+            for i in lo..<hi {
+                p += isDouble ? NumberFormat.write(raw.loadUnaligned(fromByteOffset: i &* 8, as: Double.self), to: p, quoteNonFinite: quoteNonFinite)
+                              : NumberFormat.write(raw.loadUnaligned(fromByteOffset: i &* 4, as: Float.self), to: p, quoteNonFinite: quoteNonFinite)
+                column += 1
+                if column == rowLength || i == count - 1 {
+                    column = 0
+                    if rowEnd != 0 { p.pointee = rowEnd; p += 1 }
+                } else {
+                    p.pointee = UInt8(ascii: ","); p += 1
+                }
+            }
+            return p - start
+        }
+        if count < 2 * chunk {
+            var lo = 0
+            while lo < count {
+                let hi = min(count, lo + 4096)
+                try sink.reserve((hi - lo) * width)
+                try sink.advance(format(lo, hi, into: sink.cursor))
+                lo = hi
+            }
+            return
+        }
+        let buffers = SharedBuffers(pointers: (0..<chunksPerBatch).map { _ in .allocate(capacity: chunk * width) })
+        defer { buffers.pointers.forEach { $0.deallocate() } }
+        let lengths = SharedLengths(lengths: .allocate(capacity: chunksPerBatch))
+        defer { lengths.lengths.deallocate() }
+        var first = 0
+        while first < count {
+            let n = min(chunksPerBatch, (count - first + chunk - 1) / chunk)
+            let base = first
+            DispatchQueue.concurrentPerform(iterations: n) { k in
+                let lo = base + k * chunk, hi = min(count, lo + chunk)
+                lengths.lengths[k] = format(lo, hi, into: buffers.pointers[k])
+            }
+            for k in 0..<n { try sink.append(UnsafeRawBufferPointer(start: buffers.pointers[k], count: lengths.lengths[k])) }
+            first += n * chunk
         }
     }
 

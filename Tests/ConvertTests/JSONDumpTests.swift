@@ -161,3 +161,84 @@ import ModelFormat
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["m.json"])
     }
 }
+
+@Suite struct ParallelFormattingTests {
+    /// The chunked, multi-threaded writer gives exactly the bytes of the one-value-at-a-time writer, at chunk edges
+    /// and with rows that straddle chunks.
+    @Test(arguments: [DType.f32, .f64])
+    func chunkedOutputEqualsSequentialOutput(dtype: DType) throws {
+        let count = 3 * TensorText.chunk * TensorText.chunksPerBatch / 2 + 123
+        let tensor = TestModels.tensor(dtype, shape: [count], seed: 42)
+        for (rowLength, rowEnd) in [(count, UInt8(0)), (1000, UInt8(0x0a)), (TensorText.chunk + 1, UInt8(0x0a))] {
+            let parallel = ByteSink()
+            try TensorText.writeFloats(tensor, rowLength: rowLength, rowEnd: rowEnd, quoteNonFinite: rowEnd == 0, to: parallel)
+            let sequential = ByteSink()
+            var cache: [UInt16: [UInt8]] = [:]
+            var lo = 0
+            while lo < count {
+                let hi = min(count, lo + rowLength)
+                try TensorText.write(tensor, range: lo..<hi, separator: UInt8(ascii: ","), terminator: rowEnd,
+                                     quoteNonFinite: rowEnd == 0, to: sequential, bfloat16Cache: &cache)
+                if hi < count && rowEnd == 0 { try sequential.append(UInt8(ascii: ",")) }
+                lo = hi
+            }
+            let (a, b) = (parallel.bytes(), sequential.bytes())
+            let firstDifference = (0..<min(a.count, b.count)).first { a[$0] != b[$0] } ?? (a.count == b.count ? nil : min(a.count, b.count))
+            #expect(firstDifference == nil, "row length \(rowLength): differs at byte \(firstDifference ?? -1): \(String(decoding: a[max(0, (firstDifference ?? 0) - 30)..<min(a.count, (firstDifference ?? 0) + 30)], as: UTF8.self)) vs \(String(decoding: b[max(0, (firstDifference ?? 0) - 30)..<min(b.count, (firstDifference ?? 0) + 30)], as: UTF8.self))")
+        }
+    }
+}
+
+@Suite struct ParallelParseTests {
+    func text(_ tensor: Tensor) throws -> [UInt8] {
+        let sink = ByteSink()
+        try sink.append("[")
+        try TensorText.writeFloats(tensor, rowLength: tensor.elementCount, rowEnd: 0, quoteNonFinite: true, to: sink)
+        try sink.append("]")
+        return sink.bytes()
+    }
+
+    func parse(_ bytes: [UInt8], dtype: DType, count: Int) throws -> Tensor {
+        try bytes.withUnsafeBytes { raw in
+            var s = JSONStream(bytes: raw, source: "big.json")
+            return try s.tensorData(dtype: dtype, shape: [count], name: "t")
+        }
+    }
+
+    @Test(arguments: [DType.f32, .f64])
+    func largeArraysRoundTrip(dtype: DType) throws {
+        let count = 5 * ParallelParse.minimumValues + 7
+        let tensor = TestModels.tensor(dtype, shape: [count], seed: 7)
+        var bytes = try text(tensor)
+        #expect(try parse(bytes, dtype: dtype, count: count) == tensor)
+        // The parallel path itself takes this text (rather than handing it back to the sequential parser).
+        let direct = Tensor.zeros(dtype: dtype, shape: [count])
+        let end = bytes.withUnsafeBytes { raw in
+            ParallelParse.flatJSON(raw, open: 0, count: count, dtype: dtype, into: UnsafeMutableRawPointer(mutating: direct.storage.base))
+        }
+        #expect(end == bytes.count)
+        #expect(direct == tensor)
+        // Whitespace after commas (as other writers produce) changes nothing.
+        bytes = Array(String(decoding: bytes, as: UTF8.self).replacingOccurrences(of: ",", with: ", \n").utf8)
+        #expect(try parse(bytes, dtype: dtype, count: count) == tensor)
+    }
+
+    @Test func errorsInLargeArraysKeepTheirLocation() throws {
+        let count = 4 * ParallelParse.minimumValues
+        let tensor = TestModels.tensor(.f32, shape: [count], seed: 8)
+        var bytes = try text(tensor)
+        // Corrupt the first byte of the value after the 200 000th comma.
+        var commas = 0, at = 0
+        for (i, b) in bytes.enumerated() where b == UInt8(ascii: ",") { commas += 1; if commas == 200_000 { at = i + 1; break } }
+        bytes[at] = UInt8(ascii: "x")
+        #expect(throws: ModelError.parse(source: "big.json", line: 1, column: at + 1,
+                                         message: "tensor 't': expected a number or \"NaN\", \"Infinity\", \"-Infinity\", found 'x'")) {
+            try parse(bytes, dtype: .f32, count: count)
+        }
+        // A count that disagrees with the shape is reported by the sequential parser.
+        let good = try text(tensor)
+        #expect(throws: ModelError.parse(source: "big.json", line: 1, column: 1, message: "tensor 't': data has \(count) values, shape [\(count + 1)] needs \(count + 1)")) {
+            try parse(good, dtype: .f32, count: count + 1)
+        }
+    }
+}

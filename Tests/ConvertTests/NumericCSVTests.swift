@@ -130,3 +130,4 @@ func edgeFloats(count: Int, seed: UInt64) -> [Float] {
         #expect(throws: ModelError.self) { try NumericCSV.readMatrix(path: dir.appendingPathComponent("missing.csv").path) }
     }
 }
+

@@ -1,0 +1,99 @@
+import Dispatch
+import ModelFormat
+
+/// Parsing large flat number arrays on every core. The text is cut at separators into parts, each part is parsed
+/// into its own buffer concurrently, and the parts are copied into place once their counts are known. Only the
+/// plain case is handled here (numbers and quoted non-finite values, nothing else); whenever a part holds anything
+/// else, or the counts disagree with the shape, the caller parses the text again sequentially, so errors keep their
+/// exact line and column and the result never depends on the number of threads.
+enum ParallelParse {
+    /// Below this many values one thread is as fast.
+    static let minimumValues = 1 << 16
+    static let parts = 8
+
+    struct Shared: @unchecked Sendable {
+        let bytes: UnsafeRawBufferPointer
+        let buffers: [UnsafeMutableRawPointer]
+        let counts: UnsafeMutablePointer<Int>
+    }
+
+    /// Parses the flat JSON array whose '[' is at `open` into `base` (f32 or f64, `count` values). Returns the index
+    /// after the closing ']', or nil to ask for the sequential parser.
+    static func flatJSON(_ bytes: UnsafeRawBufferPointer, open: Int, count: Int, dtype: DType, into base: UnsafeMutableRawPointer) -> Int? {
+        // A flat array of numbers holds no '[' or ']' or '{': its end is the first ']'.
+        var close = open + 1
+        while close < bytes.count {
+            let b = bytes[close]
+            if b == UInt8(ascii: "]") { break }
+            if b == UInt8(ascii: "[") || b == UInt8(ascii: "{") { return nil }
+            close += 1
+        }
+        guard close < bytes.count else { return nil }
+        // Cut [open + 1, close) after commas near equal shares.
+        var cuts = [open + 1]
+        let share = (close - open - 1) / parts
+        for p in 1..<parts {
+            var c = max(cuts.last!, open + 1 + p * share)
+            while c < close, bytes[c] != UInt8(ascii: ",") { c += 1 }
+            guard c < close else { break }
+            cuts.append(c + 1)
+        }
+        cuts.append(close)
+        let bounds = cuts
+        let n = bounds.count - 1
+        let size = dtype.byteSize
+        let shared = Shared(bytes: bytes,
+                            buffers: (0..<n).map { k in .allocate(byteCount: ((bounds[k + 1] - bounds[k]) / 2 + 1) * size, alignment: 8) },
+                            counts: .allocate(capacity: n))
+        defer { shared.buffers.forEach { $0.deallocate() }; shared.counts.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: n) { k in
+            shared.counts[k] = part(shared.bytes, from: bounds[k], to: bounds[k + 1], last: k == n - 1, dtype: dtype, into: shared.buffers[k])
+        }
+        var total = 0
+        for k in 0..<n {
+            guard shared.counts[k] >= 0 else { return nil }
+            total += shared.counts[k]
+        }
+        guard total == count else { return nil }
+        var offset = 0
+        for k in 0..<n {
+            (base + offset).copyMemory(from: shared.buffers[k], byteCount: shared.counts[k] * size)
+            offset += shared.counts[k] * size
+        }
+        return close + 1
+    }
+
+    /// Values in [from, to): `v,v,…,v,` (or without the final ',' for the last part). Returns the count, or -1.
+    static func part(_ bytes: UnsafeRawBufferPointer, from: Int, to: Int, last: Bool, dtype: DType, into out: UnsafeMutableRawPointer) -> Int {
+        var i = from
+        var k = 0
+        let view = UnsafeRawBufferPointer(rebasing: bytes[0..<to])
+        @inline(__always) func skip() { while i < to, view[i] == 0x20 || view[i] == 0x0a || view[i] == 0x0d || view[i] == 0x09 { i += 1 } }
+        skip()
+        if i == to { return last ? 0 : -1 }
+        while true {
+            skip()
+            if let s = NumberScan.scan(view, at: i, json: true) {
+                if dtype == .f32 { out.storeBytes(of: NumberScan.float(s, in: view), toByteOffset: k &* 4, as: Float.self) } else {
+                    out.storeBytes(of: NumberScan.double(s, in: view), toByteOffset: k &* 8, as: Double.self)
+                }
+                i = s.end
+            } else if i < to, view[i] == UInt8(ascii: "\""), let (v, end) = NumberScan.scanNonFinite(view, at: i + 1, json: true),
+                      end < to, view[end] == UInt8(ascii: "\"") {
+                if dtype == .f32 { out.storeBytes(of: Float(v), toByteOffset: k &* 4, as: Float.self) } else {
+                    out.storeBytes(of: v, toByteOffset: k &* 8, as: Double.self)
+                }
+                i = end + 1
+            } else {
+                return -1
+            }
+            k += 1
+            skip()
+            if i == to { return last ? k : -1 }
+            guard view[i] == UInt8(ascii: ",") else { return -1 }
+            i += 1
+            skip()
+            if i == to { return last ? -1 : k }
+        }
+    }
+}

@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""JSON and CSV dump speed: ModelKit (release CLI) against orjson + numpy, numpy.savetxt and pandas.read_csv.
+
+Run from the repository root after `swift build -c release` and `tools/setup --python`:
+
+    .venv/bin/python tools/benchmarks/convert_bench.py [--arch 1024-2048-2048-1024] [--dtype f32] [--runs 5]
+
+Both sides work on the same tensors: the model `modelkit init` makes, which Python reads from ModelKit's .npz
+export. Each figure is the median of --runs wall-clock timings. ModelKit is timed as whole `modelkit convert`
+processes (start-up, reading the source file and writing the target included); Python is timed in-process on the
+same job (serialise every tensor and write the file; read the file and build the numpy arrays), so the comparison
+favours Python slightly. MB/s is the size of the text (JSON document, or all tensor CSV files) per second.
+
+    JSON dump   modelkit convert m.mkf m.json          vs  orjson.dumps(OPT_SERIALIZE_NUMPY) + write
+    JSON load   modelkit convert m.json back.mkf       vs  read + orjson.loads + numpy.asarray(dtype)
+    CSV write   modelkit convert m.mkf dump --to csv   vs  numpy.savetxt(delimiter=",") per tensor
+    CSV read    modelkit convert dump back.mkf         vs  pandas.read_csv(header=None).to_numpy() per tensor
+
+Goals (issue 5): JSON dump ≥ 2× orjson, JSON load ≥ 3× orjson, CSV write ≥ 10× numpy.savetxt, CSV read ≥ 3× pandas.
+"""
+import argparse
+import os
+import pathlib
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+
+import numpy as np
+import orjson
+import pandas as pd
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def median_time(fn, runs):
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--arch", default="1024-2048relu-2048relu-1024")
+    parser.add_argument("--dtype", default="f32", choices=["f32", "f64"])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--bin", default=os.environ.get("MODELKIT_BIN", str(ROOT / ".build" / "release" / "modelkit")))
+    args = parser.parse_args()
+    binary = args.bin
+    if not os.access(binary, os.X_OK):
+        raise SystemExit(f"{binary} not found: run `swift build -c release` first (or set MODELKIT_BIN)")
+    work = pathlib.Path(tempfile.mkdtemp(prefix="convert-bench-"))
+    mk = lambda *a: subprocess.run([binary, *map(str, a)], check=True, capture_output=True)
+    try:
+        mk("init", "--arch", args.arch, "--dtype", args.dtype, "--seed", "1", "-o", work / "m.mkf")
+        mk("convert", work / "m.mkf", work / "m.npz")
+        npz = np.load(work / "m.npz", allow_pickle=False)
+        names = [n for n in npz.files if n != "__modelkit__"]
+        tensors = {n: npz[n] for n in names}
+        count = sum(t.size for t in tensors.values())
+        print(f"model {args.arch} {args.dtype}: {len(names)} tensors, {count:,} values, "
+              f"{sum(t.nbytes for t in tensors.values()) / 1e6:.1f} MB binary; median of {args.runs} runs\n")
+        np_type = np.float64 if args.dtype == "f64" else np.float32
+
+        # JSON dump.
+        t_mk_dump = median_time(lambda: mk("convert", work / "m.mkf", work / "m.json"), args.runs)
+        json_bytes = (work / "m.json").stat().st_size
+
+        def orjson_dump():
+            doc = {"tensors": [{"name": n, "dtype": args.dtype, "shape": list(t.shape), "data": t} for n, t in tensors.items()]}
+            (work / "orjson.json").write_bytes(orjson.dumps(doc, option=orjson.OPT_SERIALIZE_NUMPY))
+        t_or_dump = median_time(orjson_dump, args.runs)
+        orjson_bytes = (work / "orjson.json").stat().st_size
+
+        # JSON load (ours parsed by both: orjson reads the same document ModelKit reads).
+        t_mk_load = median_time(lambda: mk("convert", work / "m.json", work / "back.mkf"), args.runs)
+
+        def orjson_load():
+            doc = orjson.loads((work / "m.json").read_bytes())
+            return [np.asarray(t["data"], dtype=np_type).reshape(t["shape"]) for t in doc["tensors"]]
+        t_or_load = median_time(orjson_load, args.runs)
+
+        # CSV write.
+        def mk_csv_write():
+            shutil.rmtree(work / "dump", ignore_errors=True)
+            mk("convert", work / "m.mkf", work / "dump", "--to", "csv")
+        t_mk_csv_write = median_time(mk_csv_write, args.runs)
+        csv_files = [p for p in (work / "dump").glob("*.csv") if p.name != "manifest.csv"]
+        csv_bytes = sum(p.stat().st_size for p in csv_files)
+        (work / "savetxt").mkdir()
+
+        def savetxt():
+            for n, t in tensors.items():
+                np.savetxt(work / "savetxt" / (n.replace("/", "__") + ".csv"), t.reshape(1, -1) if t.ndim == 1 else t, delimiter=",")
+        t_np_write = median_time(savetxt, max(1, min(args.runs, 3)))
+        savetxt_bytes = sum(p.stat().st_size for p in (work / "savetxt").glob("*.csv"))
+
+        # CSV read (both read ModelKit's files).
+        t_mk_csv_read = median_time(lambda: mk("convert", work / "dump", work / "back2.mkf"), args.runs)
+
+        def pandas_read():
+            return [pd.read_csv(p, header=None).to_numpy(dtype=np_type) for p in csv_files]
+        t_pd_read = median_time(pandas_read, args.runs)
+
+        rows = [
+            ("JSON dump", json_bytes, t_mk_dump, "orjson.dumps", orjson_bytes, t_or_dump, 2),
+            ("JSON load", json_bytes, t_mk_load, "orjson.loads+numpy", json_bytes, t_or_load, 3),
+            ("CSV write", csv_bytes, t_mk_csv_write, "numpy.savetxt", savetxt_bytes, t_np_write, 10),
+            ("CSV read", csv_bytes, t_mk_csv_read, "pandas.read_csv", csv_bytes, t_pd_read, 3),
+        ]
+        print(f"{'task':<10} {'modelkit':>22} {'baseline':>38} {'ratio':>7} {'goal':>6}")
+        for task, mb, t, base, bb, bt, goal in rows:
+            ratio = bt / t
+            print(f"{task:<10} {t * 1000:8.0f} ms {mb / t / 1e6:7.0f} MB/s   {base:<19}{bt * 1000:7.0f} ms {bb / bt / 1e6:6.0f} MB/s "
+                  f"{ratio:6.1f}x {'>=' + str(goal) + 'x':>6} {'ok' if ratio >= goal else 'MISSED'}")
+        print(f"\ntext sizes: ModelKit JSON {json_bytes / 1e6:.1f} MB, orjson JSON {orjson_bytes / 1e6:.1f} MB, "
+              f"ModelKit CSV {csv_bytes / 1e6:.1f} MB, savetxt CSV {savetxt_bytes / 1e6:.1f} MB")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
