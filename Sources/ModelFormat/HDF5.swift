@@ -182,6 +182,7 @@ public class H5Object: H5Handle {
         }
         try HDF5.check(H5Tset_size(memType.id, size), "making a string type")
         try HDF5.check(H5Tset_strpad(memType.id, H5T_STR_NULLPAD), "making a string type")
+        try HDF5.check(H5Tset_cset(memType.id, H5Tget_cset(type.id)), "making a string type")
         var bytes = [UInt8](repeating: 0, count: total)
         try HDF5.check(bytes.withUnsafeMutableBytes { H5Aread(attr.id, memType.id, $0.baseAddress) }, "reading \(attr.path)")
         return (0..<count).map { i in

@@ -170,3 +170,18 @@ def test_mixed_precision_is_refused_naming_the_layer(modelkit, workdir):
     model.save(workdir / "mixed.h5")
     result = modelkit("convert", "mixed.h5", "out.mkf", expect=1)
     assert "half" in result.stderr and "mixed_float16" in result.stderr
+
+
+def test_fixed_length_utf8_config_is_read(modelkit, workdir, fixtures_dir):
+    """h5py can store text as fixed-length UTF-8; the reader takes every string form."""
+    path = workdir / "fixed.h5"
+    path.write_bytes((fixtures_dir / "keras" / "adam-classifier" / "model.h5").read_bytes())
+    with h5py.File(path, "r+") as f:
+        config = json.loads(f.attrs["model_config"])
+        config["note"] = "größer ✓"
+        text = json.dumps(config, ensure_ascii=False).encode()
+        f.attrs.create("model_config", np.array(text, dtype=h5py.string_dtype("utf-8", len(text))))
+        assert not f.attrs.get_id("model_config").get_type().is_variable_str()
+    modelkit("convert", "fixed.h5", "out.json", expect=0)
+    modelkit("convert", fixtures_dir / "keras" / "adam-classifier" / "model.h5", "reference.json", expect=0)
+    assert json.loads((workdir / "out.json").read_text())["tensors"] == json.loads((workdir / "reference.json").read_text())["tensors"]
