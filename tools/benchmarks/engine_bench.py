@@ -89,7 +89,7 @@ def main():
     for i, label in enumerate(labels):
         print(f"{label:34}{rates['ModelKit'][i]:12.0f}{rates['Keras'][i]:14.0f}{rates['ModelKit'][i] / rates['Keras'][i]:8.2f}")
     print("(samples/s is the goal; samples per CPU-second shows the arithmetic's cost whatever else the machine runs:"
-          " ModelKit trains on one thread, XLA uses every core)")
+          " ModelKit runs large products on two threads and the rest on one; XLA uses every core)")
 
 if __name__ == "__main__":
     main()
