@@ -130,6 +130,38 @@ struct EngineCommandTests {
         _ = try run(["train", "m.mkf", "--resume", "--x", "x.csv", "--y", "labels.csv", "--steps", "1", "-o", "o.mkf"], in: dir, expect: 1)
     }
 
+    /// Training and prediction give the same bits on one core as on all of them (large products are cut in two
+    /// fixed halves that run on two threads when there are two cores; see spec/engine.md §2).
+    @Test func oneCoreAndAllCoresGiveTheSameBits() throws {
+        let taskset = URL(fileURLWithPath: "/usr/bin/taskset")
+        guard FileManager.default.isExecutableFile(atPath: taskset.path) else { return }  // util-linux is not everywhere
+        let dir = try CLI.temporaryDirectory()
+        var x = "", y = ""
+        var state: UInt64 = 77
+        for _ in 0..<200 {
+            x += (0..<300).map { _ -> String in
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                return "\(Double(state >> 40) / 16_777_216.0)"
+            }.joined(separator: ",") + "\n"
+            y += "\(state >> 61)\n"
+        }
+        try x.write(to: dir.appendingPathComponent("x.csv"), atomically: true, encoding: .utf8)
+        try y.write(to: dir.appendingPathComponent("y.csv"), atomically: true, encoding: .utf8)
+        // 64 × 300 × 256 multiply-adds: above the two-way cut.
+        _ = try run(["init", "--arch", "300-256relu-8softmax", "--seed", "1", "--optimizer", "adam", "--loss", "sparse_categorical_crossentropy", "-o", "m.mkf"], in: dir, expect: 0)
+        let train = ["train", "m.mkf", "--x", "x.csv", "--y", "y.csv", "--steps", "5", "--batch-size", "64", "--shuffle"]
+        _ = try run(train + ["-o", "all.mkf"], in: dir, expect: 0)
+        let process = Process()
+        process.executableURL = taskset
+        process.arguments = ["-c", "0", CLI.binary.path] + train + ["-o", "one.mkf"]
+        process.currentDirectoryURL = dir
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        _ = try run(["diff", "all.mkf", "one.mkf", "--quiet"], in: dir, expect: 0)
+    }
+
     /// Outputs near ±f64 max on opposite sides of zero are ~1.8e19 ulps apart, beyond Int64: no overflow trap.
     @Test func verifyCountsUlpsAcrossZeroWithoutOverflow() throws {
         let dir = try CLI.temporaryDirectory()
