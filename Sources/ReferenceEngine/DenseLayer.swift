@@ -18,9 +18,11 @@ final class DenseLayer<T: EngineScalar>: NetworkLayer {
         let w = Matrix(rows: x.cols, cols: config.units, data: parameters.values[kernel])
         var z = matmul(x, w)
         if let bias {
-            let b = parameters.values[bias]
-            z.data.withUnsafeMutableBufferPointer { zp in
-                for r in 0..<z.rows { for c in 0..<z.cols { zp[r * z.cols + c] += b[c] } }
+            let columns = z.cols
+            parameters.values[bias].withUnsafeBufferPointer { b in
+                z.data.withUnsafeMutableBufferPointer { zp in
+                    for r in 0..<(zp.count / max(columns, 1)) { for c in 0..<columns { zp[r * columns + c] += b[c] } }
+                }
             }
         }
         let y = ActivationFunction.forward(config.activation, z)
@@ -40,7 +42,11 @@ final class DenseLayer<T: EngineScalar>: NetworkLayer {
         // dL/db = Σ over the batch of dz.
         if let bias {
             var db = [T](repeating: 0, count: config.units)
-            for r in 0..<dz.rows { for c in 0..<dz.cols { db[c] += dz.data[r * dz.cols + c] } }
+            db.withUnsafeMutableBufferPointer { db in
+                dz.data.withUnsafeBufferPointer { dz in
+                    for r in 0..<(dz.count / db.count) { for c in 0..<db.count { db[c] += dz[r * db.count + c] } }
+                }
+            }
             parameters.gradients[bias] = db
         }
         // dL/dx = dz·Wᵀ.
