@@ -65,6 +65,22 @@ struct EngineCommandTests {
         _ = try run(["diff", "out.mkf", "resumed.mkf"], in: dir, expect: 0)
     }
 
+    /// A checkpoint written in any format ModelKit writes resumes exactly: dropout, batch normalisation, centered
+    /// RMSprop with momentum, shuffling, a short last batch.
+    @Test(arguments: ["h5", "safetensors", "npz", "json", "csvdump/"])
+    func checkpointsInEveryFormatResumeExactly(format: String) throws {
+        let dir = try CLI.temporaryDirectory()
+        try Self.writeData(in: dir, rows: 30)
+        _ = try run(["init", "--arch", "6-16tanh-dropout0.2-bn-8relu-3softmax", "--seed", "3",
+                     "--optimizer", "rmsprop:lr=0.01,momentum=0.5,centered=true", "--loss", "sparse_categorical_crossentropy", "-o", "m.mkf"], in: dir, expect: 0)
+        let common = ["--x", "x.csv", "--y", "labels.csv"]
+        _ = try run(["train", "m.mkf"] + common + ["--steps", "11", "--batch-size", "7", "--shuffle", "--seed", "4", "-o", "straight.mkf"], in: dir, expect: 0)
+        let checkpoint = format.hasSuffix("/") ? format : "four.\(format)"
+        _ = try run(["train", "m.mkf"] + common + ["--steps", "4", "--batch-size", "7", "--shuffle", "--seed", "4", "-o", checkpoint], in: dir, expect: 0)
+        _ = try run(["train", checkpoint, "--resume"] + common + ["--steps", "7", "-o", "resumed.mkf"], in: dir, expect: 0)
+        _ = try run(["diff", "straight.mkf", "resumed.mkf", "--quiet"], in: dir, expect: 0)
+    }
+
     @Test func verifyACopyAndATrainedVersion() throws {
         let dir = try CLI.temporaryDirectory()
         try Self.writeData(in: dir)
