@@ -1,10 +1,21 @@
 import Foundation
 import ModelFormat
 
-// ReferenceEngine runs ModelKit models: forward (`Inference`), backward and optimizer steps (`Trainer`), exactly
+// ReferenceEngine runs ModelKit models: forward (`Inference`), backward and optimizer steps (`Training`), exactly
 // and reproducibly. The arithmetic follows Keras 3 (JAX backend) detail by detail, in the model's own precision:
 // f32 models compute in Float, f64 models in Double, f16/bf16 models are widened to Float for inference.
 // Every rule, with its source, is written down in spec/engine.md.
+//
+// A map of the module, in the order a reader might take it:
+// - Scalar.swift: the two precisions, libm per precision, GEMM through OpenBLAS on one thread.
+// - Matrix.swift: a batch as a row-major matrix; `matmul` (large products cut in two fixed halves).
+// - Activations.swift: every activation, forward and derivative.
+// - DenseLayer.swift (Dense, Activation, Dropout), NormalizationLayers.swift (BatchNormalization,
+//   LayerNormalization): each layer's forward, and its backward as the chain rule written out.
+// - Network.swift: the layers in order; backpropagation is the loop over them in reverse.
+// - Losses.swift: the losses and their gradients. Optimizers.swift: SGD, Adam, RMSprop in both formulations.
+// - RandomStream.swift: the counter-based RNG (shuffle orders, dropout masks). Training.swift: the training loop,
+//   checkpoints and exact resume.
 
 /// Running a model forward.
 public enum Inference {
