@@ -202,6 +202,11 @@ public enum CSVDump {
         do {
             storage = try TensorStorage(count: byteCount) { (buffer: UnsafeMutableRawBufferPointer) throws(ModelError) in
                 let store = ElementStore(dtype: dtype, base: buffer.baseAddress!)
+                if (dtype == .f32 || dtype == .f64) && count >= ParallelParse.minimumValues,
+                   ParallelParse.csv(file.bytes, rows: rows, columns: columns, dtype: dtype, into: buffer.baseAddress!) {
+                    found = (rows, columns)
+                    return
+                }
                 var k = 0
                 found = try NumericCSV.scan(file.bytes, source: path) { (s: NumberScan.Scanned?, v: Double) throws(ModelError) in
                     guard k < count else {

@@ -97,3 +97,59 @@ enum ParallelParse {
         }
     }
 }
+
+extension ParallelParse {
+    /// Parses a numeric CSV file of exactly `rows` × `columns` f32 or f64 values into `base`, cutting the text at line
+    /// ends into parts parsed concurrently. Returns false (the caller then parses sequentially, reporting any error
+    /// with its line and column) when a part fails to parse or the shape disagrees.
+    static func csv(_ bytes: UnsafeRawBufferPointer, rows: Int, columns: Int, dtype: DType, into base: UnsafeMutableRawPointer) -> Bool {
+        var cuts = [0]
+        let share = bytes.count / parts
+        for p in 1..<parts {
+            var c = max(cuts.last!, p * share)
+            while c < bytes.count, bytes[c] != 0x0a { c += 1 }
+            guard c + 1 < bytes.count else { break }
+            cuts.append(c + 1)
+        }
+        cuts.append(bytes.count)
+        let bounds = cuts
+        let n = bounds.count - 1
+        let size = dtype.byteSize
+        let shared = Shared(bytes: bytes,
+                            buffers: (0..<n).map { k in .allocate(byteCount: ((bounds[k + 1] - bounds[k]) / 2 + 1) * size, alignment: 8) },
+                            counts: .allocate(capacity: 2 * n))
+        defer { shared.buffers.forEach { $0.deallocate() }; shared.counts.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: n) { k in
+            let slice = UnsafeRawBufferPointer(rebasing: shared.bytes[bounds[k]..<bounds[k + 1]])
+            let out = shared.buffers[k]
+            var count = 0
+            do {
+                let shape = try NumericCSV.scan(slice, source: "") { (s: NumberScan.Scanned?, v: Double) throws(ModelError) in
+                    if dtype == .f32 {
+                        out.storeBytes(of: s.map { NumberScan.float($0, in: slice) } ?? Float(v), toByteOffset: count &* 4, as: Float.self)
+                    } else {
+                        out.storeBytes(of: s.map { NumberScan.double($0, in: slice) } ?? v, toByteOffset: count &* 8, as: Double.self)
+                    }
+                    count += 1
+                }
+                shared.counts[2 * k] = shape.rows
+                shared.counts[2 * k + 1] = shape.columns
+            } catch {
+                shared.counts[2 * k] = -1
+            }
+        }
+        var total = 0
+        for k in 0..<n {
+            guard shared.counts[2 * k] >= 0, shared.counts[2 * k + 1] == columns else { return false }
+            total += shared.counts[2 * k]
+        }
+        guard total == rows else { return false }
+        var offset = 0
+        for k in 0..<n {
+            let byteCount = shared.counts[2 * k] * columns * size
+            (base + offset).copyMemory(from: shared.buffers[k], byteCount: byteCount)
+            offset += byteCount
+        }
+        return true
+    }
+}

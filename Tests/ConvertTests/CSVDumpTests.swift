@@ -138,3 +138,33 @@ func write(_ text: String, to path: String) throws {
         #expect(["10.weight", "2.weight", "fc10", "fc2", "0"].sorted(by: ForeignWeights.naturalOrder) == ["0", "2.weight", "10.weight", "fc2", "fc10"])
     }
 }
+
+@Suite struct ParallelCSVTests {
+    @Test(arguments: [DType.f32, .f64])
+    func largeTensorFilesRoundTrip(dtype: DType) throws {
+        let dir = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let shape = [300, 1000]
+        let tensor = TestModels.tensor(dtype, shape: shape, seed: 3)
+        let path = "\(dir)/t.csv"
+        let sink = try ByteSink(path: path)
+        try TensorText.writeFloats(tensor, rowLength: 1000, rowEnd: 0x0a, quoteNonFinite: false, to: sink)
+        try sink.finish()
+        #expect(try CSVDump.readTensorFile(path, dtype: dtype, shape: shape, name: "t") == tensor)
+        // The parallel path itself accepts the file.
+        let direct = Tensor.zeros(dtype: dtype, shape: shape)
+        let file = try InputFile(path: path)
+        #expect(ParallelParse.csv(file.bytes, rows: 300, columns: 1000, dtype: dtype, into: UnsafeMutableRawPointer(mutating: direct.storage.base)))
+        #expect(direct == tensor)
+        // Errors deep in a large file keep their line and column (reported by the sequential parser).
+        var lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+        var fields = lines[249].split(separator: ",").map(String.init)
+        fields[10] = "oops"
+        lines[249] = fields.joined(separator: ",")
+        try write(lines.joined(separator: "\n") + "\n", to: path)
+        let column = fields[0..<10].reduce(0) { $0 + $1.utf8.count + 1 } + 1
+        #expect(throws: ModelError.parse(source: path, line: 250, column: column, message: "'oops' is not a number")) {
+            try CSVDump.readTensorFile(path, dtype: dtype, shape: shape, name: "t")
+        }
+    }
+}
