@@ -1,4 +1,7 @@
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import ModelFormat
 
 /// Parsing large flat number arrays on every core. The text is cut at separators into parts, each part is parsed
@@ -20,15 +23,11 @@ enum ParallelParse {
     /// Parses the flat JSON array whose '[' is at `open` into `base` (f32 or f64, `count` values). Returns the index
     /// after the closing ']', or nil to ask for the sequential parser.
     static func flatJSON(_ bytes: UnsafeRawBufferPointer, open: Int, count: Int, dtype: DType, into base: UnsafeMutableRawPointer) -> Int? {
-        // A flat array of numbers holds no '[' or ']' or '{': its end is the first ']'.
-        var close = open + 1
-        while close < bytes.count {
-            let b = bytes[close]
-            if b == UInt8(ascii: "]") { break }
-            if b == UInt8(ascii: "[") || b == UInt8(ascii: "{") { return nil }
-            close += 1
-        }
-        guard close < bytes.count else { return nil }
+        // A flat array of numbers holds no ']': its end is the first one. (Were the array nested after all, the part
+        // holding the inner '[' fails to parse and the caller starts over sequentially.)
+        guard let text = bytes.baseAddress, open + 1 < bytes.count,
+              let found = memchr(text + open + 1, Int32(UInt8(ascii: "]")), bytes.count - open - 1) else { return nil }
+        let close = text.distance(to: UnsafeRawPointer(found))
         // Cut [open + 1, close) after commas near equal shares.
         var cuts = [open + 1]
         let share = (close - open - 1) / parts
