@@ -23,9 +23,11 @@ let package = Package(
         // CRC32C with the SSE4.2 instruction where the CPU has it, a table otherwise.
         .target(name: "CChecksum", path: "Sources/CChecksum",
                 cSettings: [.unsafeFlags(["-O3"])]),
+        // Linux system calls that Swift's Glibc module does not declare (renameat2), for the CSV folder's atomic swap.
+        .target(name: "CFileSystem", path: "Sources/CFileSystem"),
         .target(name: "ModelFormat", dependencies: ["CHDF5", "CChecksum"]),
         .target(name: "Convert", dependencies: [
-            "ModelFormat", "CHDF5",
+            "ModelFormat", "CHDF5", "CFileSystem",
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
         // The engine's few elementwise loops that Swift does not vectorise (a square root inside), in plain C.

@@ -21,9 +21,25 @@ public enum CSVDump {
 
     // MARK: Writing
 
+    /// Writes the dump into a temporary folder that then replaces `path` whole (`AtomicFolder`): a failed or killed
+    /// save leaves the old dump or the new one, never a mix. An existing folder is replaced only when it is empty or
+    /// a ModelKit CSV dump.
     public static func write(_ model: Model, path: String, options: WriteOptions) throws {
         try model.validate()
-        try makeDirectory(path)
+        try AtomicFolder.write(path: path, replaceable: isReplaceable) { folder in
+            try writeContents(model, path: folder)
+        }
+    }
+
+    /// Empty, or a dump: manifest.csv and model.json beside nothing but .csv files.
+    static func isReplaceable(_ path: String) -> Bool {
+        guard let entries = AtomicFolder.entries(path) else { return false }
+        if entries.isEmpty { return true }
+        return entries.contains(manifestName) && entries.contains(stateName)
+            && entries.allSatisfy { $0 == stateName || $0.hasSuffix(".csv") }
+    }
+
+    static func writeContents(_ model: Model, path: String) throws {
         let tensors = DumpTensor.ordered(model)
         var usedFiles = Set([manifestName, stateName])
         var rows: [[String]] = [manifestHeader]
@@ -99,15 +115,6 @@ public enum CSVDump {
     static func csvField(_ s: String) -> String {
         guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return s }
         return "\"" + s.replacingAll("\"", with: "\"\"") + "\""
-    }
-
-    static func makeDirectory(_ path: String) throws(ModelError) {
-        var st = stat()
-        if stat(path, &st) == 0 {
-            guard (st.st_mode & S_IFMT) == S_IFDIR else { throw ModelError.io(path: path, message: "exists and is not a folder") }
-            return
-        }
-        guard mkdir(path, 0o755) == 0 else { throw ModelError.io(path: path, message: "cannot create folder: \(String(cString: strerror(errno)))") }
     }
 
     // MARK: Reading

@@ -1,0 +1,106 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CFileSystem
+import Foundation
+import ModelFormat
+
+/// Replaces a folder as a whole, as `AtomicFile` does a file: the new content is written into a temporary folder
+/// beside the target (`.<name>.tmp-<pid>-<random>`), which then takes the target's place in one step
+/// (renameat2 with RENAME_EXCHANGE when a target exists, rename otherwise), and the old content, now at the
+/// temporary name, is removed. A failed or killed save leaves the target the complete old folder or the complete new
+/// one; folders left by killed saves are removed by the next save to the same target.
+enum AtomicFolder {
+    /// `body` writes the new content into the folder path it is given. `replaceable` says whether an existing folder
+    /// at `path` may be replaced (it is never replaced when it holds something else than a model dump).
+    static func write(path: String, replaceable: (String) -> Bool, _ body: (String) throws -> Void) throws {
+        var target = path
+        while target.count > 1, target.hasSuffix("/") { target.removeLast() }
+        let (directory, name) = AtomicFile.split(target)
+        removeStaleTemporaries(directory: directory, name: name)
+        var st = stat()
+        let exists = lstat(target, &st) == 0
+        if exists {
+            guard (st.st_mode & S_IFMT) == S_IFDIR else { throw ModelError.io(path: target, message: "exists and is not a folder") }
+            guard replaceable(target) else {
+                throw ModelError.io(path: target, message: "is a folder with other files than a ModelKit dump; not replacing it")
+            }
+        }
+        let temporary = "\(directory)/.\(name).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        guard mkdir(temporary, 0o755) == 0 else {
+            throw ModelError.io(path: target, message: "cannot create a temporary folder: \(String(cString: strerror(errno)))")
+        }
+        do {
+            try body(temporary)
+            try fsync(path: temporary, target: target)
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw error
+        }
+        if !exists {
+            guard rename(temporary, target) == 0 else {
+                let message = String(cString: strerror(errno))
+                try? FileManager.default.removeItem(atPath: temporary)
+                throw ModelError.io(path: target, message: "rename failed: \(message)")
+            }
+        } else if mk_rename_exchange(temporary, target) != 0 {
+            let code = errno
+            guard code == EINVAL || code == ENOSYS else {
+                try? FileManager.default.removeItem(atPath: temporary)
+                throw ModelError.io(path: target, message: "cannot swap in the new folder: \(String(cString: strerror(code)))")
+            }
+            // A file system that cannot exchange: two renames, so a kill between them leaves the old folder at
+            // `<temporary>.old` and no target; the next save's clean-up does not remove such a folder (see below).
+            let old = temporary + ".old"
+            guard rename(target, old) == 0 else {
+                let message = String(cString: strerror(errno))
+                try? FileManager.default.removeItem(atPath: temporary)
+                throw ModelError.io(path: target, message: "rename failed: \(message)")
+            }
+            guard rename(temporary, target) == 0 else {
+                let message = String(cString: strerror(errno))
+                _ = rename(old, target)
+                try? FileManager.default.removeItem(atPath: temporary)
+                throw ModelError.io(path: target, message: "rename failed: \(message)")
+            }
+            try? FileManager.default.removeItem(atPath: old)
+        } else {
+            try? FileManager.default.removeItem(atPath: temporary)  // the old content, after the exchange
+        }
+        let dfd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dfd >= 0 { _ = Glibc.fsync(dfd); close(dfd) }
+    }
+
+    /// The names in a folder (without `.` and `..`), or nil when it cannot be read.
+    static func entries(_ path: String) -> [String]? {
+        try? FileManager.default.contentsOfDirectory(atPath: path)
+    }
+
+    /// Every file in the folder, then the folder itself, reaches the disk before the folder takes the target's place.
+    static func fsync(path: String, target: String) throws {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] {
+            let fd = open("\(path)/\(name)", O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { continue }
+            let ok = Glibc.fsync(fd) == 0
+            close(fd)
+            guard ok else { throw ModelError.io(path: target, message: "fsync failed: \(String(cString: strerror(errno)))") }
+        }
+        let dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dfd >= 0 { _ = Glibc.fsync(dfd); close(dfd) }
+    }
+
+    /// Removes temporary folders of this target whose process no longer runs. A `.old` folder (the two-rename
+    /// fallback killed between its renames) is kept when the target is missing: it is then the only copy.
+    static func removeStaleTemporaries(directory: String, name: String) {
+        let prefix = ".\(name).tmp-"
+        let targetExists = access("\(directory)/\(name)", F_OK) == 0
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where entry.hasPrefix(prefix) {
+            let rest = entry.dropFirst(prefix.count)
+            guard let dash = rest.firstIndex(of: "-"), let pid = Int32(rest[..<dash]) else { continue }
+            if entry.hasSuffix(".old") && !targetExists { continue }
+            if pid != getpid(), kill(pid, 0) != 0, errno == ESRCH {
+                try? FileManager.default.removeItem(atPath: "\(directory)/\(entry)")
+            }
+        }
+    }
+}
