@@ -221,3 +221,40 @@ def test_csv_dump_never_replaces_a_folder_of_other_files(modelkit, workdir):
     modelkit("init", "--arch", "3-5relu-2", "--seed", "2", "-o", "n.mkf", expect=0)
     modelkit("convert", "n.mkf", "empty", "--to", "csv", expect=0)
     modelkit("diff", "n.mkf", "empty", expect=0)
+
+
+@pytest.fixture
+def small_disk(workdir):
+    """A 1 MiB tmpfs, a real full disk (ENOSPC), where this process may mount one (root); else the test is skipped
+    and test_full_disk_fails_cleanly_and_keeps_the_old_file, with a file-size limit, stands in for it."""
+    mount_point = workdir / "disk"
+    mount_point.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount_point)],
+                                           capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", str(mount_point)], check=True)
+
+
+ALL_WRITTEN = [("mkf", "t.mkf"), ("h5", "t.h5"), ("keras-h5", "t.keras.h5"), ("safetensors", "t.safetensors"),
+               ("npz", "t.npz"), ("json", "t.json"), ("onnx", "t.onnx"), ("csv", "t.csv")]
+
+
+def test_full_tmpfs_fails_cleanly_and_keeps_the_old_file(small_disk, models, modelkit_bin, modelkit, workdir):
+    """Every format in turn: a small model saved on the 1 MiB disk, then a 3 MB one over it: exit 1 with a one-line
+    message, the small model's file untouched, nothing else left on the disk."""
+    _, new = models
+    modelkit("init", "--arch", "3-4relu-2", "--optimizer", "adam", "--seed", "1", "-o", "small.mkf", expect=0)
+    for fmt, name in ALL_WRITTEN:
+        target = small_disk / name
+        modelkit("convert", "small.mkf", target, "--to", fmt, "--allow-lossy", expect=0)
+        before = snapshot(target)
+        proc = modelkit("convert", new, target, "--to", fmt, "--allow-lossy", expect=1)
+        lines = proc.stderr.strip().splitlines()
+        assert lines and lines[-1].startswith("modelkit: "), f"{fmt}: {proc.stderr}"
+        assert snapshot(target) == before, f"{fmt}: the old file was changed by a failed save"
+        assert leftovers(small_disk, name) == [], f"{fmt}: a failed save left files on the disk"
+        place_out = workdir / f"kept-{name}"
+        shutil.move(str(target), str(place_out))  # frees the disk for the next format
