@@ -112,7 +112,8 @@ struct TrainCommand: ParsableCommand {
         progress.finish()
         try EngineSupport.save(trained, to: output)
         let state = trained.training!
-        print("wrote \(output): step \(state.step), \(state.epoch) epochs and \(state.positionInEpoch) samples done")
+        func count(_ n: Int64, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
+        print("wrote \(output): step \(state.step), \(count(state.epoch, "epoch")) and \(count(state.positionInEpoch, "sample")) done")
     }
 
     /// `out.mkf` → `out-step12.mkf`; a path without an extension gets the suffix at its end.
