@@ -180,12 +180,7 @@ public enum KerasH5 {
         guard let byteCount = Tensor.byteCount(dtype: dtype, shape: shape) else {
             throw ModelError.shapeMismatch(name: name, expected: shape, detail: "size overflows")
         }
-        if byteCount > 0 {
-            let (bound, overflow) = info.storageSize.multipliedReportingOverflow(by: 1100)
-            guard info.storageSize > 0, overflow || bound >= byteCount else {
-                throw ModelError.truncated(offset: info.fileOffset ?? 0, needed: byteCount, available: info.storageSize, what: "data of '\(name)' (\(dataset.path))")
-            }
-        }
+        try dataset.checkHoldsData(info, byteCount: byteCount, name: name)
         return Tensor(dtype: dtype, shape: shape, storage: try dataset.read(as: dtype, byteCount: byteCount))
     }
 

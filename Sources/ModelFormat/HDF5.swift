@@ -307,6 +307,27 @@ public final class H5Dataset: H5Object {
                              fileOffset: { let o = H5Dget_offset(id); H5Eclear2(mk_H5E_DEFAULT()); return o == mk_HADDR_UNDEF() ? nil : Int(clamping: o) }())
     }
 
+    /// Deflate cannot expand data by more than about 1032×: a chunked dataset claiming more bytes than this many
+    /// times what it stores is forged, and reading it would allocate far more than the file's size.
+    public static let maxExpansion = 1100
+
+    /// Refuses a dataset that cannot hold `byteCount` bytes of data, before anything is allocated: contiguous data
+    /// must take exactly that many bytes in the file, chunked (compressed) data at least `byteCount / maxExpansion`.
+    public func checkHoldsData(_ info: H5DatasetInfo, byteCount: Int, name: String) throws {
+        guard byteCount > 0 else { return }
+        let enough: Bool
+        if info.fileOffset != nil {
+            enough = info.storageSize == byteCount
+        } else {
+            let (bound, overflow) = info.storageSize.multipliedReportingOverflow(by: Self.maxExpansion)
+            enough = info.storageSize > 0 && (overflow || bound >= byteCount)
+        }
+        guard enough else {
+            throw ModelError.truncated(offset: info.fileOffset ?? 0, needed: byteCount, available: info.storageSize,
+                                       what: "data of tensor '\(name)' (\(path))")
+        }
+    }
+
     /// Reads the whole dataset converted to `dtype`'s little-endian layout (bf16 from 16-bit unsigned integers).
     /// The caller has checked the shape; `byteCount` is dtype × shape, computed with overflow checks.
     public func read(as dtype: DType, byteCount: Int) throws -> TensorStorage {

@@ -9,10 +9,6 @@ public enum HDF5Layout {
     public static let formatName = "modelkit-hdf5"
     public static let formatVersion: Int64 = 1
 
-    /// Deflate cannot expand data by more than about 1032×; a chunked dataset claiming more than this many bytes per
-    /// stored byte is forged, and reading it would allocate far more than the file's size.
-    static let maxExpansion = 1100
-
     // MARK: Writing
 
     /// Writes `model` to `path` atomically (temporary file in the same folder, fsync, rename).
@@ -283,12 +279,7 @@ public enum HDF5Layout {
         guard let byteCount = Tensor.byteCount(dtype: dtype, shape: shape) else {
             throw ModelError.shapeMismatch(name: name, expected: shape, detail: "size overflows")
         }
-        if byteCount > 0 {
-            let (bound, overflow) = info.storageSize.multipliedReportingOverflow(by: maxExpansion)
-            guard info.storageSize > 0, overflow || bound >= byteCount else {
-                throw ModelError.truncated(offset: info.fileOffset ?? 0, needed: byteCount, available: info.storageSize, what: "data of tensor '\(name)' (\(dataset.path))")
-            }
-        }
+        try dataset.checkHoldsData(info, byteCount: byteCount, name: name)
         let storage = try dataset.read(as: dtype, byteCount: byteCount)
         if verify {
             guard case .int(let stored) = try dataset.attribute("crc32c") else {
