@@ -481,49 +481,6 @@ public final class H5File: H5Handle {
 }
 
 extension HDF5 {
-    /// libhdf5 1.10 trusts the object sizes in a global heap collection (where variable-length strings live): an
-    /// object of index 0 (free space) with size 0 makes its parser loop forever, and an object claiming more bytes
-    /// than the collection holds makes it copy from past the end (a crash). This walks every collection (signature
-    /// `GCOL`, version 1) the way libhdf5 does and refuses such a file before libhdf5 sees it. The check is over the
-    /// raw bytes, so it runs on every file and file image opened for reading.
-    static func checkGlobalHeaps(_ bytes: UnsafeRawBufferPointer, source: String) throws(ModelError) {
-        guard let base = bytes.baseAddress, bytes.count >= 16 else { return }
-        let count = bytes.count
-        var from = 0
-        while from + 16 <= count {
-            guard let hit = memchr(base + from, 0x47, count - from) else { return }  // "G"
-            let at = base.distance(to: UnsafeRawPointer(hit))
-            from = at + 1
-            guard at + 16 <= count, bytes[at + 1] == 0x43, bytes[at + 2] == 0x4F, bytes[at + 3] == 0x4C, bytes[at + 4] == 1 else { continue }
-            let size = bytes.loadUnaligned(fromByteOffset: at + 8, as: UInt64.self)
-            // A collection libhdf5 cannot read whole fails with an error, not a loop.
-            guard size >= 16, size <= UInt64(count - at) else { continue }
-            let end = at + Int(size)
-            var p = at + 16
-            while p < end {
-                if p + 16 > end { break }  // too small for an object header: free space
-                let index = bytes.loadUnaligned(fromByteOffset: p, as: UInt16.self)
-                let objectSize = bytes.loadUnaligned(fromByteOffset: p + 8, as: UInt64.self)
-                let need: UInt64
-                if index > 0 {
-                    let (aligned, overflow) = objectSize.addingReportingOverflow(7)
-                    guard !overflow else { throw ModelError.format("HDF5: \(source): corrupt global heap at byte \(at): object \(index) at byte \(p) claims \(objectSize) bytes") }
-                    need = 16 + (aligned & ~7)
-                } else {
-                    need = objectSize
-                }
-                guard need > 0 else {
-                    throw ModelError.format("HDF5: \(source): corrupt global heap at byte \(at): a free-space object of size 0 at byte \(p) (libhdf5 would never finish reading it)")
-                }
-                guard need <= UInt64(end - p) else {
-                    // libhdf5 would copy the object from past the collection's end (a read out of bounds).
-                    throw ModelError.format("HDF5: \(source): corrupt global heap at byte \(at): object \(index) at byte \(p) claims \(objectSize) bytes, past the collection's end at byte \(end)")
-                }
-                p += Int(need)
-            }
-        }
-    }
-
     /// The type tensors of `dtype` are stored as in a file (little-endian).
     static func fileType(_ dtype: DType) throws -> hid_t {
         switch dtype {

@@ -36,6 +36,7 @@ import ModelFormat
         ("keras-h5/truncated.h5", ["HDF5", "truncated file"]),
         ("h5/global-heap-free-space-of-size-zero.h5", ["corrupt global heap at byte 2048", "size 0"]),
         ("h5/global-heap-object-past-collection-end.h5", ["corrupt global heap at byte 2048", "past the collection's end"]),
+        ("keras-h5/vlen-length-forged.h5", ["corrupt variable-length data", "claims 3707764755 elements", "holds 19 bytes"]),
         ("keras-h5/config-not-a-string.h5", ["model_config", "must be a string"]),
         ("keras-h5/config-bad-json.h5", ["model_config:2:", "expected a value"]),
         ("keras-h5/no-model-weights.h5", ["/model_weights", "missing"]),
