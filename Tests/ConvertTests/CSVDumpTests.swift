@@ -168,3 +168,55 @@ func write(_ text: String, to path: String) throws {
         }
     }
 }
+
+@Suite struct ForeignWeightsTests {
+    /// A PyTorch Sequential(Linear(3,4), BatchNorm1d(4), ReLU(), Dropout(), Linear(4,2), LayerNorm(2)) state_dict.
+    func torchStateDict() -> [String: Tensor] {
+        func t(_ values: [Float], _ shape: [Int]) -> Tensor { Tensor(values, shape: shape) }
+        return [
+            "0.weight": t((0..<12).map(Float.init), [4, 3]), "0.bias": t([1, 2, 3, 4], [4]),
+            "1.weight": t([5, 6, 7, 8], [4]), "1.bias": t([9, 10, 11, 12], [4]),
+            "1.running_mean": t([13, 14, 15, 16], [4]), "1.running_var": t([17, 18, 19, 20], [4]),
+            "1.num_batches_tracked": try! Tensor(dtype: .i64, shape: [], bytes: [7, 0, 0, 0, 0, 0, 0, 0]),
+            "4.weight": t((0..<8).map { Float($0) * 10 }, [2, 4]), "4.bias": t([21, 22], [2]),
+            "5.weight": t([23, 24], [2]), "5.bias": t([25, 26], [2]),
+        ]
+    }
+
+    @Test func torchNamesMapOntoEveryLayerKind() throws {
+        let architecture = try ArchitectureSpec.parse("3-4-bn-relu-dropout0.5-2-ln")
+        let w = try ForeignWeights.map(torchStateDict(), architecture: architecture, layout: .torch) { $0 }
+        #expect(w["dense/kernel"]!.shape == [3, 4])
+        // kernel[i][o] = weight[o][i] with weight[o][i] = 3·o + i.
+        var kernel: [Float] = []
+        for i in 0..<3 { for o in 0..<4 { kernel.append(Float(3 * o + i)) } }
+        #expect(w["dense/kernel"]!.floats() == kernel)
+        #expect(w["batch_normalization/gamma"]!.floats() == [5, 6, 7, 8])
+        #expect(w["batch_normalization/beta"]!.floats() == [9, 10, 11, 12])
+        #expect(w["batch_normalization/moving_mean"]!.floats() == [13, 14, 15, 16])
+        #expect(w["batch_normalization/moving_variance"]!.floats() == [17, 18, 19, 20])
+        var kernel1: [Float] = []
+        for i in 0..<4 { for o in 0..<2 { kernel1.append(Float((4 * o + i) * 10)) } }
+        #expect(w["dense_1/kernel"]!.floats() == kernel1)
+        #expect(w["layer_normalization/gamma"]!.floats() == [23, 24])
+        #expect(w["layer_normalization/beta"]!.floats() == [25, 26])
+        #expect(w.count == architecture.parameters.count)
+    }
+
+    @Test func torchMismatchesAreNamed() throws {
+        let architecture = try ArchitectureSpec.parse("3-4-bn-relu-dropout0.5-2-ln")
+        var extra = torchStateDict()
+        extra["6.weight"] = Tensor([1] as [Float], shape: [1])
+        #expect(throws: ModelError.self) { try ForeignWeights.map(extra, architecture: architecture, layout: .torch) { $0 } }
+        var missing = torchStateDict()
+        missing["1.running_var"] = nil
+        #expect(throws: ModelError.missingTensor("batch_normalization/moving_variance (PyTorch layout; no file or tensor maps to it)")) {
+            try ForeignWeights.map(missing, architecture: architecture, layout: .torch) { $0 }
+        }
+        var wrong = torchStateDict()
+        wrong["0.weight"] = Tensor((0..<12).map(Float.init), shape: [3, 4])  // Keras orientation given as torch
+        #expect(throws: ModelError.shapeMismatch(name: "dense/kernel", expected: [4, 3], detail: "0.weight has shape [3, 4] (PyTorch [out, in])")) {
+            try ForeignWeights.map(wrong, architecture: architecture, layout: .torch) { $0 }
+        }
+    }
+}
