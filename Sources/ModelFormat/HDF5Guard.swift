@@ -49,7 +49,8 @@ extension HDF5 {
             guard let hit = memchr(base + from, 0x47, count - from) else { break }  // "G"
             let at = base.distance(to: UnsafeRawPointer(hit))
             from = at + 1
-            guard at + 16 <= count, bytes[at + 1] == 0x43, bytes[at + 2] == 0x4F, bytes[at + 3] == 0x4C, bytes[at + 4] == 1 else { continue }
+            guard at + 16 <= count, bytes.loadUnaligned(fromByteOffset: at, as: UInt32.self) == 0x4C4F_4347,  // "GCOL"
+                  bytes[at + 4] == 1 else { continue }
             let size = bytes.loadUnaligned(fromByteOffset: at + 8, as: UInt64.self)
             // A collection libhdf5 cannot read whole fails with an error, not a loop.
             guard size >= 16, size <= UInt64(count - at) else { continue }
@@ -95,7 +96,7 @@ extension HDF5 {
             let keyAt = base.distance(to: UnsafeRawPointer(hit))
             from = keyAt + 1
             let q = keyAt - key  // where the address would start
-            guard q >= 4, q + 12 <= count, (0..<8).allSatisfy({ bytes[q + $0] == pattern[$0] }) else { continue }
+            guard q >= 4, q + 12 <= count, bytes.loadUnaligned(fromByteOffset: q, as: UInt64.self) == address.littleEndian else { continue }
             let index = bytes.loadUnaligned(fromByteOffset: q + 8, as: UInt32.self)
             guard index > 0, index <= UInt32(UInt16.max), let objectSize = collection.objects[UInt16(index)] else { continue }
             let length = UInt64(bytes.loadUnaligned(fromByteOffset: q - 4, as: UInt32.self))
