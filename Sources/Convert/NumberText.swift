@@ -141,6 +141,67 @@ enum NumberScan {
     /// both sides of '.'); CSV mode also accepts a leading '+', `5.` and `.5`. Returns nil when no number starts here.
     @inline(__always)
     static func scan(_ bytes: UnsafeRawBufferPointer, at offset: Int, json: Bool) -> Scanned? {
+        // The common case, at most 19 digits in all: every digit goes into the mantissa, no per-digit bookkeeping.
+        // Longer numbers are rescanned by `scanCareful`, which keeps 19 significant digits.
+        let count = bytes.count
+        var i = offset
+        var negative = false
+        if i < count {
+            let c = bytes[i]
+            if c == UInt8(ascii: "-") { negative = true; i += 1 } else if !json && c == UInt8(ascii: "+") { i += 1 }
+        }
+        var mantissa: UInt64 = 0
+        let intStart = i
+        while i < count {
+            let d = bytes[i] &- 48
+            if d > 9 { break }
+            mantissa = mantissa &* 10 &+ UInt64(d)
+            i += 1
+        }
+        let intDigits = i - intStart
+        if json {
+            if intDigits == 0 { return nil }
+            if intDigits > 1, bytes[intStart] == UInt8(ascii: "0") { return nil }
+        }
+        var fracDigits = 0
+        if i < count, bytes[i] == UInt8(ascii: ".") {
+            i += 1
+            let fracStart = i
+            while i < count {
+                let d = bytes[i] &- 48
+                if d > 9 { break }
+                mantissa = mantissa &* 10 &+ UInt64(d)
+                i += 1
+            }
+            fracDigits = i - fracStart
+            if json && fracDigits == 0 { return nil }
+        }
+        if intDigits == 0 && fracDigits == 0 { return nil }
+        if intDigits + fracDigits > 19 { return scanCareful(bytes, at: offset, json: json) }
+        var exponent = -fracDigits
+        if i < count, bytes[i] | 0x20 == UInt8(ascii: "e") {
+            var j = i + 1
+            var expNegative = false
+            if j < count, bytes[j] == UInt8(ascii: "-") || bytes[j] == UInt8(ascii: "+") {
+                expNegative = bytes[j] == UInt8(ascii: "-"); j += 1
+            }
+            let expStart = j
+            var e = 0
+            while j < count {
+                let d = bytes[j] &- 48
+                if d > 9 { break }
+                if e < 100_000 { e = e * 10 + Int(d) }
+                j += 1
+            }
+            if j == expStart { return nil }
+            exponent += expNegative ? -e : e
+            i = j
+        }
+        return Scanned(negative: negative, mantissa: mantissa, exponent: exponent, truncated: false, start: offset, end: i)
+    }
+
+    /// `scan` for numbers of more than 19 digits: keeps the first 19 significant digits and notes any dropped.
+    static func scanCareful(_ bytes: UnsafeRawBufferPointer, at offset: Int, json: Bool) -> Scanned? {
         let count = bytes.count
         var i = offset
         var negative = false
