@@ -61,7 +61,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--arch", default="1024-2048relu-2048relu-1024")
     parser.add_argument("--dtype", default="f32", choices=["f32", "f64"])
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", "--repeats", dest="runs", type=int, default=5, help="timed runs per task (median)")
     parser.add_argument("--bin", default=os.environ.get("MODELKIT_BIN", str(ROOT / ".build" / "release" / "modelkit")))
     args = parser.parse_args()
     binary = args.bin
