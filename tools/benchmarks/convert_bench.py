@@ -16,8 +16,9 @@ favours Python slightly. MB/s is the size of the text (JSON document, or all ten
     CSV write   modelkit convert m.mkf dump --to csv      vs  numpy.savetxt(delimiter=",") per tensor
     CSV read    modelkit convert dump back.safetensors    vs  pandas.read_csv(header=None).to_numpy() per tensor
 
-The loads write safetensors (a plain copy of the tensors) rather than .mkf, whose writer fsyncs the file: that
-would time the disk, not the parser.
+The loads write safetensors (a plain copy of the tensors). Every ModelKit save is crash-safe (temporary file,
+fsync, rename, folder fsync), so ModelKit's wall-clock figures include fsyncs the Python baselines do not do; the
+CPU-seconds table leaves that waiting out.
 
 Goals (issue 5): JSON dump ≥ 2× orjson, JSON load ≥ 3× orjson, CSV write ≥ 10× numpy.savetxt, CSV read ≥ 3× pandas.
 """
