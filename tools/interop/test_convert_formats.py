@@ -175,7 +175,7 @@ def test_foreign_csv_dump_in_torch_layout(workdir, modelkit):
 
 ONNX_CASES = [("4-8relu-6tanh-3softmax", "f32"), ("4-8gelu-bn-6silu-ln-3sigmoid", "f32"),
               ("4-8leaky_relu-6elu-5selu-4softplus-3", "f32"), ("4-8relu-bn-dropout0.5-3softmax", "f64"),
-              ("4-8relu-6tanh-3", "f64")]
+              ("4-8relu-6tanh-3", "f64"), ("4-ln-8-bn-tanh-3", "f64"), ("4-relu", "f32"), ("4-dropout0.5", "f32")]
 
 
 @pytest.mark.parametrize("arch,dtype", ONNX_CASES)
@@ -195,6 +195,25 @@ def test_onnxruntime_matches_predict(arch, dtype, workdir, modelkit):
     y = session.run(None, {"input": x.astype(np_type)})[0]
     assert y.shape == predicted.shape
     assert np.abs(y - predicted).max() <= 1e-5
+
+
+def test_onnx_dense_without_bias_edited_through_json(workdir, modelkit):
+    """A model edited as JSON (the second Dense loses its bias) exports as MatMul without Add and still matches."""
+    import onnxruntime as ort
+    modelkit("init", "--arch", "4-8relu-3", "--seed", "2", "-o", "m.mkf", expect=0)
+    modelkit("convert", "m.mkf", "m.json", expect=0)
+    doc = json.loads((workdir / "m.json").read_text())
+    doc["architecture"]["layers"][1]["use_bias"] = False
+    doc["tensors"] = [t for t in doc["tensors"] if t["name"] != "dense_1/bias"]
+    (workdir / "edited.json").write_text(json.dumps(doc))
+    modelkit("convert", "edited.json", "edited.onnx", expect=0)
+    x = np.random.default_rng(6).normal(size=(9, 4))
+    np.savetxt(workdir / "x.csv", x, delimiter=",")
+    predicted = np.loadtxt(modelkit("predict", "edited.json", "--input", "x.csv", expect=0).stdout.splitlines(), delimiter=",", ndmin=2)
+    session = ort.InferenceSession(str(workdir / "edited.onnx"), providers=["CPUExecutionProvider"])
+    y = session.run(None, {"input": x.astype(np.float32)})[0]
+    assert np.abs(y - predicted).max() <= 1e-5
+    assert [n.op_type for n in __import__("onnx").load(workdir / "edited.onnx").graph.node] == ["Gemm", "Relu", "MatMul"]
 
 
 def test_onnx_refuses_optimizer_state_without_allow_lossy(checkpoint, workdir, modelkit):
