@@ -211,12 +211,12 @@ struct JSONStream {
             skipWhitespace()
             guard k < count else { throw fail("tensor '\(name)': more than the \(count) values its shape holds") }
             // The hot path: a plain number into an f32 or f64 tensor. Anything else takes the general path.
-            if store.dtype == .f32, let s = NumberScan.scan(bytes, at: index, json: true) {
-                store.base.storeBytes(of: NumberScan.float(s, in: bytes), toByteOffset: k &* 4, as: Float.self)
-                index = s.end
-            } else if store.dtype == .f64, let s = NumberScan.scan(bytes, at: index, json: true) {
-                store.base.storeBytes(of: NumberScan.double(s, in: bytes), toByteOffset: k &* 8, as: Double.self)
-                index = s.end
+            if store.dtype == .f32, let (v, end) = NumberScan.parse(bytes, at: index, json: true, as: Float.self) {
+                store.base.storeBytes(of: v, toByteOffset: k &* 4, as: Float.self)
+                index = end
+            } else if store.dtype == .f64, let (v, end) = NumberScan.parse(bytes, at: index, json: true, as: Double.self) {
+                store.base.storeBytes(of: v, toByteOffset: k &* 8, as: Double.self)
+                index = end
             } else {
                 try element(store: store, k: k, name: name)
             }

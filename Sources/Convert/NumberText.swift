@@ -200,6 +200,55 @@ enum NumberScan {
         return Scanned(negative: negative, mantissa: mantissa, exponent: exponent, truncated: false, start: offset, end: i)
     }
 
+    /// Scans and converts in one step, for the hot loops: the value rounded once to `T` (Float or Double) and the end
+    /// offset, or nil when no number starts at `offset`. Takes Clinger's fast path when it can and otherwise goes
+    /// through `scan` and the general conversion, so results are the same as theirs.
+    @inline(__always)
+    static func parse<T: BinaryFloatingPoint>(_ bytes: UnsafeRawBufferPointer, at offset: Int, json: Bool, as: T.Type) -> (T, Int)? {
+        let count = bytes.count
+        var i = offset
+        var negative = false
+        if i < count {
+            let c = bytes[i]
+            if c == UInt8(ascii: "-") { negative = true; i += 1 } else if !json && c == UInt8(ascii: "+") { i += 1 }
+        }
+        var mantissa: UInt64 = 0
+        let intStart = i
+        while i < count {
+            let d = bytes[i] &- 48
+            if d > 9 { break }
+            mantissa = mantissa &* 10 &+ UInt64(d)
+            i += 1
+        }
+        let intDigits = i - intStart
+        var fracDigits = 0
+        if i < count, bytes[i] == UInt8(ascii: ".") {
+            i += 1
+            let fracStart = i
+            while i < count {
+                let d = bytes[i] &- 48
+                if d > 9 { break }
+                mantissa = mantissa &* 10 &+ UInt64(d)
+                i += 1
+            }
+            fracDigits = i - fracStart
+        }
+        // Anything unusual (JSON leading zeros, empty parts, long digit strings, exponents) takes the general path.
+        let plain = intDigits > 0 && fracDigits > 0 && intDigits + fracDigits <= 15 && (i >= count || bytes[i] | 0x20 != UInt8(ascii: "e"))
+            && !(json && intDigits > 1 && bytes[intStart] == UInt8(ascii: "0"))
+        if plain && fracDigits <= 22 {
+            var d = Double(mantissa) / powerOfTen(fracDigits)
+            if negative { d = -d }
+            if T.self == Double.self { return (T(d), i) }
+            let f = Float(d)
+            let low = d.bitPattern & 0x1FFF_FFFF
+            if (low != 0x1000_0000 && Swift.abs(d) >= Double(Float.leastNormalMagnitude)) || Double(f) == d { return (T(f), i) }
+        }
+        guard let s = scan(bytes, at: offset, json: json) else { return nil }
+        if T.self == Double.self { return (T(double(s, in: bytes)), s.end) }
+        return (T(float(s, in: bytes)), s.end)
+    }
+
     /// `scan` for numbers of more than 19 digits: keeps the first 19 significant digits and notes any dropped.
     static func scanCareful(_ bytes: UnsafeRawBufferPointer, at offset: Int, json: Bool) -> Scanned? {
         let count = bytes.count

@@ -72,11 +72,12 @@ enum ParallelParse {
         if i == to { return last ? 0 : -1 }
         while true {
             skip()
-            if let s = NumberScan.scan(view, at: i, json: true) {
-                if dtype == .f32 { out.storeBytes(of: NumberScan.float(s, in: view), toByteOffset: k &* 4, as: Float.self) } else {
-                    out.storeBytes(of: NumberScan.double(s, in: view), toByteOffset: k &* 8, as: Double.self)
-                }
-                i = s.end
+            if dtype == .f32, let (v, end) = NumberScan.parse(view, at: i, json: true, as: Float.self) {
+                out.storeBytes(of: v, toByteOffset: k &* 4, as: Float.self)
+                i = end
+            } else if dtype == .f64, let (v, end) = NumberScan.parse(view, at: i, json: true, as: Double.self) {
+                out.storeBytes(of: v, toByteOffset: k &* 8, as: Double.self)
+                i = end
             } else if i < to, view[i] == UInt8(ascii: "\""), let (v, end) = NumberScan.scanNonFinite(view, at: i + 1, json: true),
                       end < to, view[end] == UInt8(ascii: "\"") {
                 if dtype == .f32 { out.storeBytes(of: Float(v), toByteOffset: k &* 4, as: Float.self) } else {

@@ -131,3 +131,43 @@ func edgeFloats(count: Int, seed: UInt64) -> [Float] {
     }
 }
 
+
+@Suite struct FusedParseTests {
+    /// `NumberScan.parse` (the hot loops' fused scan and conversion) gives exactly what `scan` then `float`/`double`
+    /// give, and what Swift's own parser gives, on short and long numbers, signs, zeros and exponents.
+    @Test func agreesWithScanAndSwift() {
+        var texts = ["0.0", "-0.0", "1.5", "0.1", "123.456", "-7.25e-3", "1e5", "0.000001", "3.4028235e+38", "1.17549435e-38",
+                     "0.30000000000000004", "12345678901234567890.5", "9007199254740993.0", "1.0000000000000002", "5e-324"]
+        var state: UInt64 = 12345
+        for _ in 0..<20_000 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            let f = Float(bitPattern: UInt32(truncatingIfNeeded: state >> 32))
+            let d = Double(bitPattern: state)
+            if f.isFinite { texts.append(f.description) }
+            if d.isFinite { texts.append(d.description) }
+            texts.append("\(state % 100_000).\(state >> 40)")
+        }
+        var mismatches: [String] = []
+        for t in texts {
+            let bytes = Array(t.utf8)
+            bytes.withUnsafeBytes { raw in
+                let s = NumberScan.scan(raw, at: 0, json: true)!
+                let (f, fe) = NumberScan.parse(raw, at: 0, json: true, as: Float.self)!
+                let (d, de) = NumberScan.parse(raw, at: 0, json: true, as: Double.self)!
+                if f.bitPattern != NumberScan.float(s, in: raw).bitPattern || f.bitPattern != Float(t)!.bitPattern || fe != s.end {
+                    mismatches.append("f32 \(t)")
+                }
+                if d.bitPattern != NumberScan.double(s, in: raw).bitPattern || d.bitPattern != Double(t)!.bitPattern || de != s.end {
+                    mismatches.append("f64 \(t)")
+                }
+            }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(5))")
+        // Not numbers in JSON: leading zeros, a bare '.', a leading '+'.
+        for bad in ["01.5", ".5", "+1.5", "-", "x"] {
+            Array(bad.utf8).withUnsafeBytes { raw in
+                #expect(NumberScan.parse(raw, at: 0, json: true, as: Float.self) == nil, "\(bad)")
+            }
+        }
+    }
+}
