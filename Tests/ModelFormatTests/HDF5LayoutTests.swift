@@ -137,3 +137,23 @@ extension HDF5LayoutNamesTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
     }
 }
+
+extension HDF5LayoutNamesTests {
+    /// Numbers equal to a heap collection's address (2048 is where the first one usually sits) must not be mistaken
+    /// for variable-length descriptors by the pre-open checks.
+    @Test(arguments: [Int64(2048), 4096, 8656, 6144])
+    func integersEqualToHeapAddressesAreNotDescriptors(value: Int64) throws {
+        let directory = try HDF5LayoutTests.temporaryDirectory()
+        var model = try MKFFile.read(path: Fixtures.path("mkf/v1/checkpoint-f64.mkf"))
+        model.optimizer?.iteration = value
+        model.training?.step = value
+        model.training?.epoch = value
+        model.training?.positionInEpoch = 1
+        model.training?.rng.state = [UInt64(value), 1, UInt64(value), 2]
+        model.metadata["a"] = .integer(value)
+        model.metadata["b"] = .integer(1)
+        let path = directory.appendingPathComponent("m.h5").path
+        try HDF5Layout.write(model, path: path)
+        #expect(try HDF5Layout.read(path: path).optimizer?.iteration == value)
+    }
+}
