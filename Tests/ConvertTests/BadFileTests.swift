@@ -62,12 +62,17 @@ import ModelFormat
         }
     }
 
+    /// Files that still crash libhdf5 1.10 in process (a forged object index in a variable-length descriptor makes
+    /// H5HG_read index past its table; telling a forged index from tensor bytes would refuse valid files). Only the
+    /// CLI, which reads HDF5 in a child process, is tested with them (BadFileCatalogueTests): exit 1, a message.
+    static let crashLibHDF5InProcess = ["keras-h5/vlen-index-forged.h5"]
+
     @Test func everyFixtureIsCatalogued() throws {
         let files = try ["h5", "keras-h5", "keras"].flatMap { folder in
             try FileManager.default.contentsOfDirectory(atPath: KerasFixtures.path("bad/\(folder)"))
                 .filter { !$0.hasSuffix(".expect") }.map { "\(folder)/\($0)" }
         }.sorted()
-        #expect(files == (Self.exact.map(\.0) + Self.named.map(\.0)).sorted())
+        #expect(files == (Self.exact.map(\.0) + Self.named.map(\.0) + Self.crashLibHDF5InProcess).sorted())
     }
 
     /// Cutting a Keras file or one of ours anywhere gives an error, never a crash.

@@ -44,6 +44,9 @@ EXPECT = {
     # Found by a mutation run: one byte of a variable-length string's length in adam-classifier/model.h5 set to 0xdd;
     # libhdf5 1.10 then allocates and clears 3.7 GB. Kept as committed; not regenerated here.
     "keras-h5/vlen-length-forged.h5": "corrupt variable-length data at byte 23688",
+    # Found by a mutation run: one byte of a descriptor's object index in rmsprop-batchnorm/model.h5 set to 0xbd;
+    # libhdf5 1.10 indexes past its heap table and segfaults. Only the CLI's child-process isolation catches it.
+    "keras-h5/vlen-index-forged.h5": "the HDF5 library crashed",
     "keras/truncated.keras": "not a readable zip archive",
     "keras/dotdot.keras": "zip member '../evil.txt' has an absolute path or a '..' component",
     "keras/no-weights.keras": "zip member 'model.weights.h5'",
