@@ -84,9 +84,7 @@ public enum NumericCSV {
         var values: [Scalar] = []
         // A value takes at least two bytes ("1,"), so this never over-reserves beyond the input's size.
         values.reserveCapacity(min(bytes.count / 2 + 1, 1 << 24))
-        let shape = try scan(bytes, source: source) { (s: NumberScan.Scanned?, nonFinite: Double) in
-            if let s { values.append(Scalar.csvValue(s, in: bytes)) } else { values.append(Scalar(nonFinite)) }
-        }
+        let shape = try scan(bytes, source: source, as: Scalar.self) { (v: Scalar) throws(ModelError) in values.append(v) }
         return NumericGrid(rows: shape.rows, columns: shape.columns, values: values)
     }
 
@@ -95,6 +93,25 @@ public enum NumericCSV {
     @inline(__always)
     static func scan(_ bytes: UnsafeRawBufferPointer, source: String,
                      emit: (NumberScan.Scanned?, Double) throws(ModelError) -> Void) throws(ModelError) -> (rows: Int, columns: Int) {
+        try scanValues(bytes, source: source,
+                       value: { i in NumberScan.scan(bytes, at: i, json: false).map { (($0, 0.0), $0.end) } },
+                       nonFinite: { v in (nil, v) },
+                       emit: { (v: (NumberScan.Scanned?, Double)) throws(ModelError) in try emit(v.0, v.1) })
+    }
+
+    /// The same rows and columns, each value converted straight to `T` (Float or Double) by the fused
+    /// `NumberScan.parse`: the hot path for f32/f64 data.
+    @inline(__always)
+    static func scan<T: BinaryFloatingPoint>(_ bytes: UnsafeRawBufferPointer, source: String, as: T.Type,
+                                             emit: (T) throws(ModelError) -> Void) throws(ModelError) -> (rows: Int, columns: Int) {
+        try scanValues(bytes, source: source, value: { i in NumberScan.parse(bytes, at: i, json: false, as: T.self) },
+                       nonFinite: { v in T(v) }, emit: emit)
+    }
+
+    /// Rows of values: `value(i)` reads a number at offset i (or nil), `nonFinite` makes NaN and the infinities.
+    @inline(__always)
+    static func scanValues<V>(_ bytes: UnsafeRawBufferPointer, source: String, value: (Int) -> (V, Int)?, nonFinite: (Double) -> V,
+                              emit: (V) throws(ModelError) -> Void) throws(ModelError) -> (rows: Int, columns: Int) {
         let count = bytes.count
         var i = 0
         var line = 1
@@ -122,11 +139,11 @@ public enum NumericCSV {
             var fields = 0
             while true {
                 while i < count, bytes[i] == 0x20 || bytes[i] == 0x09 { i += 1 }
-                if let s = NumberScan.scan(bytes, at: i, json: false) {
-                    try emit(s, 0)
-                    i = s.end
+                if let (v, end) = value(i) {
+                    try emit(v)
+                    i = end
                 } else if let (v, end) = NumberScan.scanNonFinite(bytes, at: i, json: false) {
-                    try emit(nil, v)
+                    try emit(nonFinite(v))
                     i = end
                 } else if i == count || bytes[i] == UInt8(ascii: ",") || bytes[i] == 0x0a || bytes[i] == 0x0d {
                     throw fail(i, "empty field \(fields + 1) (expected a number)")

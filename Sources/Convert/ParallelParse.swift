@@ -124,13 +124,17 @@ extension ParallelParse {
             let out = shared.buffers[k]
             var count = 0
             do {
-                let shape = try NumericCSV.scan(slice, source: "") { (s: NumberScan.Scanned?, v: Double) throws(ModelError) in
-                    if dtype == .f32 {
-                        out.storeBytes(of: s.map { NumberScan.float($0, in: slice) } ?? Float(v), toByteOffset: count &* 4, as: Float.self)
-                    } else {
-                        out.storeBytes(of: s.map { NumberScan.double($0, in: slice) } ?? v, toByteOffset: count &* 8, as: Double.self)
+                let shape: (rows: Int, columns: Int)
+                if dtype == .f32 {
+                    shape = try NumericCSV.scan(slice, source: "", as: Float.self) { (v: Float) throws(ModelError) in
+                        out.storeBytes(of: v, toByteOffset: count &* 4, as: Float.self)
+                        count += 1
                     }
-                    count += 1
+                } else {
+                    shape = try NumericCSV.scan(slice, source: "", as: Double.self) { (v: Double) throws(ModelError) in
+                        out.storeBytes(of: v, toByteOffset: count &* 8, as: Double.self)
+                        count += 1
+                    }
                 }
                 shared.counts[2 * k] = shape.rows
                 shared.counts[2 * k + 1] = shape.columns
