@@ -340,6 +340,7 @@ enum NumberScan {
     @inline(__always)
     static func double(_ s: Scanned, in bytes: UnsafeRawBufferPointer) -> Double {
         if let d = fastDouble(s) { return d }
+        if !s.truncated, let d = EiselLemire.double(mantissa: s.mantissa, exponent: s.exponent, negative: s.negative) { return d }
         return slowParse(bytes, s) { strtod($0, nil) }
     }
 

@@ -171,3 +171,31 @@ func edgeFloats(count: Int, seed: UInt64) -> [Float] {
         }
     }
 }
+
+@Suite struct EiselLemireTests {
+    /// 17- to 19-digit decimals (beyond Clinger's fast path) across the table's exponent range, and exact halfway
+    /// points between doubles, read like Swift's own parser reads them.
+    @Test func agreesWithSwiftsParser() {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> UInt64 { state ^= state << 13; state ^= state >> 7; state ^= state << 17; return state }
+        var texts: [String] = []
+        for _ in 0..<30_000 {
+            let d = Double(bitPattern: next())
+            if d.isFinite { texts.append(d.description) }
+            texts.append("\(next() % 10_000_000_000_000_000_000)e\(Int(next() % 230) - 115)")
+        }
+        for k in 0..<5_000 { texts.append("\((UInt64(1) << 53) + UInt64(k) * 7919).5") }
+        var bad: [String] = []
+        var decided = 0
+        for t in texts {
+            Array(t.utf8).withUnsafeBytes { raw in
+                let s = NumberScan.scan(raw, at: 0, json: false)!
+                if !s.truncated, NumberScan.fastDouble(s) == nil,
+                   EiselLemire.double(mantissa: s.mantissa, exponent: s.exponent, negative: s.negative) != nil { decided += 1 }
+                if NumberScan.double(s, in: raw).bitPattern != Double(t)!.bitPattern { bad.append(t) }
+            }
+        }
+        #expect(bad.isEmpty, "\(bad.prefix(5))")
+        #expect(decided > texts.count / 2)  // the algorithm, not strtod, decided most of them
+    }
+}
