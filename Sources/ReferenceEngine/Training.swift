@@ -118,10 +118,11 @@ final class TrainingSession<T: EngineScalar> {
                 throw ModelError.invalidValue(field: "training", message: "--resume needs a checkpoint with a training state; this model has none")
             }
             state = stored
-            let notStarted = stored.step == 0 && stored.epoch == 0 && stored.positionInEpoch == 0
-            if stored.rng.algorithm != CounterRNG.algorithm, notStarted, let seed = stored.rng.state.first {
-                // A state nothing has drawn from yet (as `init` writes it): its first word seeds ours.
-                state.rng = RNGState(algorithm: CounterRNG.algorithm, state: [seed])
+            if stored.rng.algorithm != CounterRNG.algorithm, stored.positionInEpoch == 0 {
+                // Another tool's checkpoint (a Keras import records no RNG ModelKit can continue) stopped at an epoch
+                // boundary: no batch order is half used, so the run goes on with ModelKit's RNG, seeded by --seed,
+                // else by the stored state's first word. Mid-epoch, the order cannot be rebuilt and is refused below.
+                state.rng = RNGState(algorithm: CounterRNG.algorithm, state: [options.seed ?? stored.rng.state.first ?? 0])
             }
             guard state.rng.algorithm == CounterRNG.algorithm, state.rng.state.count == 1 else {
                 throw ModelError.unsupported("resuming a run whose RNG is '\(stored.rng.algorithm)' with \(stored.rng.state.count) words (ModelKit's is \(CounterRNG.algorithm) with 1)")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Convert
 import ModelFormat
+import ReferenceEngine
 
 struct InitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -38,7 +39,7 @@ struct InitCommand: ParsableCommand {
         var model = ModelInitializer.initialize(architecture: architecture, seed: seed, dtype: dtype)
         if let optimizer { model.optimizer = OptimizerState(config: try OptimizerSpec.parse(optimizer)) }
         if let loss {
-            model.training = TrainingState(loss: try LossSpec.parse(loss), rng: RNGState(algorithm: "splitmix64", state: [seed]))
+            model.training = TrainingState(loss: try LossSpec.parse(loss), rng: RNGState(algorithm: CounterRNG.algorithm, state: [seed]))
         }
         try ModelFiles.save(model, path: output, format: try OutputFormat.resolve(path: output, requested: nil))
         print("wrote \(output): \(architecture.parameterCount) parameters")
