@@ -64,12 +64,3 @@ def modelkit(modelkit_bin, workdir):
 @pytest.fixture(scope="session")
 def fixtures_dir() -> pathlib.Path:
     return FIXTURES
-
-
-@pytest.fixture(scope="session")
-def reference_dir() -> pathlib.Path:
-    """The shared Keras/safetensors oracle files (../shared/reference beside the clone, or $MODELKIT_REFERENCE)."""
-    path = pathlib.Path(os.environ.get("MODELKIT_REFERENCE", ROOT.parent / "shared" / "reference"))
-    if not (path / "README.md").exists():
-        pytest.skip(f"shared reference models not found at {path}")
-    return path

@@ -144,8 +144,9 @@ def test_half_precision_through_safetensors_json_csv(workdir, modelkit):
         modelkit("diff", "h.mkf", "back.mkf", expect=0)
 
 
-def test_shared_safetensors_reference_predicts_its_outputs(reference_dir, workdir, modelkit):
-    ref = reference_dir / "safetensors-torch-mlp"
+def test_shared_safetensors_reference_predicts_its_outputs(workdir, modelkit):
+    # The copy in Fixtures/ of ../shared/reference/safetensors-torch-mlp, so the test runs on any clone.
+    ref = ROOT / "Fixtures" / "safetensors" / "torch-mlp"
     modelkit("convert", ref / "model.safetensors", "m.mkf", "--arch", "4-16relu-3", "--layout", "torch", expect=0)
     out = modelkit("predict", "m.mkf", "--input", ref / "inputs.csv", expect=0).stdout
     predicted = np.loadtxt(out.splitlines(), delimiter=",", ndmin=2)
