@@ -74,6 +74,7 @@ def main():
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
 
+    load_before = os.getloadavg()[0]
     work = pathlib.Path(args.dir)
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -169,7 +170,8 @@ def main():
     ceiling = memcpy_gbps(args.repeats)
     mb = total / 1e6
     print(f"{len(tensors)} float32 tensors, {mb:.0f} MB ({args.arch} with Adam slots); "
-          f"median of {args.repeats}, warm page cache")
+          f"median of {args.repeats}, warm page cache; load average before/after {load_before:.1f}/"
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cpus")
     print(f"memcpy ceiling on this machine: {ceiling:.1f} GB/s ({total / ceiling / 1e9 * 1e3:.0f} ms to copy "
           f"{mb:.0f} MB once)")
     print()
