@@ -1,43 +1,11 @@
 import ModelFormat
 
-/// One tensor of a model as the dump formats list it (JSON, CSV, safetensors, npz): the `.mkf` naming, so every
-/// format names a tensor the same way. Weights are named by their full name (`dense/kernel`); optimizer slots
-/// `optimizer/<parameter>/<slot>` (`optimizer/dense/kernel/momentum`).
-struct DumpTensor {
-    enum Role: String { case weight, optimizerSlot = "optimizer_slot" }
-    var name: String
-    var role: Role
-    /// For optimizer slots: the parameter's full name and the slot name.
-    var parameter: String?
-    var slot: String?
-    var tensor: Tensor
+/// The dump formats (JSON, CSV, safetensors, npz) list tensors as `.mkf` does: `NamedTensor`, in `Model.namedTensors`
+/// order, so every format names a tensor the same way.
+typealias DumpTensor = NamedTensor
 
-    static let slotPrefix = "optimizer/"
-
-    /// Tensors in canonical order (as `.mkf` writes them): weights in `architecture.parameters` order, then optimizer
-    /// slots by parameter (same order) and slot name (the optimizer's own order, then any others sorted).
-    static func ordered(_ model: Model) -> [DumpTensor] {
-        var out: [DumpTensor] = []
-        let parameters = model.architecture.parameters.map(\.fullName)
-        for name in parameters { if let t = model.weights[name] { out.append(DumpTensor(name: name, role: .weight, tensor: t)) } }
-        for name in model.weights.keys.sorted() where !parameters.contains(name) {
-            out.append(DumpTensor(name: name, role: .weight, tensor: model.weights[name]!))
-        }
-        if let optimizer = model.optimizer {
-            let known = optimizer.config.slotNames
-            let slotParameters = parameters.filter { optimizer.slots[$0] != nil }
-                + optimizer.slots.keys.sorted().filter { !parameters.contains($0) }
-            for parameter in slotParameters {
-                let slots = optimizer.slots[parameter]!
-                let names = known.filter { slots[$0] != nil } + slots.keys.sorted().filter { !known.contains($0) }
-                for slot in names {
-                    out.append(DumpTensor(name: "\(slotPrefix)\(parameter)/\(slot)", role: .optimizerSlot, parameter: parameter,
-                                          slot: slot, tensor: slots[slot]!))
-                }
-            }
-        }
-        return out
-    }
+extension NamedTensor {
+    static func ordered(_ model: Model) -> [DumpTensor] { model.namedTensors }
 
     /// Splits a slot tensor's name `optimizer/<parameter>/<slot>` given the model's parameter names (a parameter name
     /// itself contains one '/'), or nil when the name is not a slot name.

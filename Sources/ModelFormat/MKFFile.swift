@@ -24,7 +24,7 @@ public enum MKFFile {
 
     /// One tensor entry of the header.
     public struct TensorEntry: Sendable, Equatable {
-        public enum Role: String, Sendable { case weight, optimizerSlot = "optimizer_slot" }
+        public typealias Role = NamedTensor.Role
         public var name: String
         public var role: Role
         /// For optimizer slots: the parameter's full name and the slot name.
@@ -54,33 +54,12 @@ public enum MKFFile {
 
     // MARK: - Writing
 
-    /// Tensors in canonical order: weights in `architecture.parameters` order, then optimizer slots by parameter
-    /// (same order) and slot name (the optimizer's own order, then any others sorted).
+    /// Tensors in canonical order (`Model.namedTensors`), with header entries whose offsets and CRCs `emit` fills in.
     static func orderedTensors(_ model: Model) -> [(TensorEntry, Tensor)] {
-        var out: [(TensorEntry, Tensor)] = []
-        func entry(_ name: String, _ role: TensorEntry.Role, _ t: Tensor, parameter: String? = nil, slot: String? = nil) -> TensorEntry {
-            TensorEntry(name: name, role: role, parameter: parameter, slot: slot, dtype: t.dtype, shape: t.shape, offset: 0,
-                        length: t.byteCount, crc32c: 0)
+        model.namedTensors.map { t in
+            (TensorEntry(name: t.name, role: t.role, parameter: t.parameter, slot: t.slot, dtype: t.tensor.dtype,
+                         shape: t.tensor.shape, offset: 0, length: t.tensor.byteCount, crc32c: 0), t.tensor)
         }
-        let parameters = model.architecture.parameters.map(\.fullName)
-        for name in parameters { if let t = model.weights[name] { out.append((entry(name, .weight, t), t)) } }
-        for name in model.weights.keys.sorted() where !parameters.contains(name) {
-            out.append((entry(name, .weight, model.weights[name]!), model.weights[name]!))
-        }
-        if let optimizer = model.optimizer {
-            let known = optimizer.config.slotNames
-            let slotParameters = parameters.filter { optimizer.slots[$0] != nil }
-                + optimizer.slots.keys.sorted().filter { !parameters.contains($0) }
-            for parameter in slotParameters {
-                let slots = optimizer.slots[parameter]!
-                let names = known.filter { slots[$0] != nil } + slots.keys.sorted().filter { !known.contains($0) }
-                for slot in names {
-                    out.append((entry("optimizer/\(parameter)/\(slot)", .optimizerSlot, slots[slot]!, parameter: parameter, slot: slot),
-                                slots[slot]!))
-                }
-            }
-        }
-        return out
     }
 
     static func headerJSON(_ model: Model, entries: [TensorEntry]) -> JSONValue {
