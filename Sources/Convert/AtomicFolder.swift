@@ -37,38 +37,50 @@ enum AtomicFolder {
             try? FileManager.default.removeItem(atPath: temporary)
             throw error
         }
-        if !exists {
-            guard rename(temporary, target) == 0 else {
-                let message = String(cString: strerror(errno))
-                try? FileManager.default.removeItem(atPath: temporary)
-                throw ModelError.io(path: target, message: "rename failed: \(message)")
-            }
-        } else if mk_rename_exchange(temporary, target) != 0 {
-            let code = errno
-            guard code == EINVAL || code == ENOSYS else {
-                try? FileManager.default.removeItem(atPath: temporary)
-                throw ModelError.io(path: target, message: "cannot swap in the new folder: \(String(cString: strerror(code)))")
-            }
-            // A file system that cannot exchange: two renames, so a kill between them leaves the old folder at
-            // `<temporary>.old` and no target; the next save's clean-up does not remove such a folder (see below).
-            let old = temporary + ".old"
-            guard rename(target, old) == 0 else {
-                let message = String(cString: strerror(errno))
-                try? FileManager.default.removeItem(atPath: temporary)
-                throw ModelError.io(path: target, message: "rename failed: \(message)")
-            }
-            guard rename(temporary, target) == 0 else {
-                let message = String(cString: strerror(errno))
-                _ = rename(old, target)
-                try? FileManager.default.removeItem(atPath: temporary)
-                throw ModelError.io(path: target, message: "rename failed: \(message)")
-            }
-            try? FileManager.default.removeItem(atPath: old)
-        } else {
-            try? FileManager.default.removeItem(atPath: temporary)  // the old content, after the exchange
+        do {
+            // Another save may create the target between the check above and the rename: then swap with it.
+            let renamed = exists ? false : try renameOntoMissing(temporary, target, replaceable: replaceable)
+            if !renamed { try exchange(temporary, target) }
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw error
         }
         let dfd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dfd >= 0 { _ = Glibc.fsync(dfd); close(dfd) }
+    }
+
+    /// Renames `temporary` to the missing `target`: true when done, false when a replaceable target appeared meanwhile.
+    static func renameOntoMissing(_ temporary: String, _ target: String, replaceable: (String) -> Bool) throws -> Bool {
+        if rename(temporary, target) == 0 { return true }
+        let code = errno
+        guard code == ENOTEMPTY || code == EEXIST, replaceable(target) else {
+            throw ModelError.io(path: target, message: "rename failed: \(String(cString: strerror(code)))")
+        }
+        return false
+    }
+
+    /// Puts `temporary` in `target`'s place in one step and removes the old content (now at `temporary`).
+    static func exchange(_ temporary: String, _ target: String) throws {
+        if mk_rename_exchange(temporary, target) == 0 {
+            try? FileManager.default.removeItem(atPath: temporary)
+            return
+        }
+        let code = errno
+        guard code == EINVAL || code == ENOSYS else {
+            throw ModelError.io(path: target, message: "cannot swap in the new folder: \(String(cString: strerror(code)))")
+        }
+        // A file system that cannot exchange: two renames, so a kill between them leaves the old folder at
+        // `<temporary>.old` and no target; the next save's clean-up keeps such a folder while the target is missing.
+        let old = temporary + ".old"
+        guard rename(target, old) == 0 else {
+            throw ModelError.io(path: target, message: "rename failed: \(String(cString: strerror(errno)))")
+        }
+        guard rename(temporary, target) == 0 else {
+            let message = String(cString: strerror(errno))
+            _ = rename(old, target)
+            throw ModelError.io(path: target, message: "rename failed: \(message)")
+        }
+        try? FileManager.default.removeItem(atPath: old)
     }
 
     /// The names in a folder (without `.` and `..`), or nil when it cannot be read.

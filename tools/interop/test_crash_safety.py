@@ -258,3 +258,27 @@ def test_full_tmpfs_fails_cleanly_and_keeps_the_old_file(small_disk, models, mod
         assert leftovers(small_disk, name) == [], f"{fmt}: a failed save left files on the disk"
         place_out = workdir / f"kept-{name}"
         shutil.move(str(target), str(place_out))  # frees the disk for the next format
+
+
+CONCURRENT = [("mkf", "t.mkf"), ("h5", "t.h5"), ("safetensors", "t.safetensors"), ("npz", "t.npz"), ("csv", "t.csv")]
+
+
+@pytest.mark.parametrize("fmt,target_name", CONCURRENT)
+@pytest.mark.parametrize("target_exists", [False, True])
+def test_concurrent_saves_to_one_target_leave_a_whole_file(fmt, target_name, target_exists, models, references,
+                                                           modelkit_bin, workdir):
+    """Six processes save the old and the new model to the same target at once: every save succeeds, and the target
+    ends as one whole file (the last rename wins), with no temporary left."""
+    old, new = models
+    old_ref, new_ref, _ = references(fmt)
+    target = workdir / target_name
+    if target_exists:
+        place(old_ref, target)
+    procs = [subprocess.Popen(convert_args(modelkit_bin, (old, new)[i % 2], target, fmt), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True) for i in range(6)]
+    for p in procs:
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 0, f"{fmt}: a concurrent save failed: {err}"
+    assert snapshot(target) in (snapshot(old_ref), snapshot(new_ref))
+    assert leftovers(workdir, target_name) == []
+    check_file(modelkit_bin, fmt, target)
