@@ -83,6 +83,13 @@ enum AtomicFolder {
         try? FileManager.default.removeItem(atPath: old)
     }
 
+    /// Device and inode of what `path` names now (nil when absent): a swap in of a new folder changes it.
+    static func identity(_ path: String) -> [UInt64]? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return [UInt64(st.st_dev), UInt64(st.st_ino)]
+    }
+
     /// The names in a folder (without `.` and `..`), or nil when it cannot be read.
     static func entries(_ path: String) -> [String]? {
         try? FileManager.default.contentsOfDirectory(atPath: path)

@@ -119,7 +119,23 @@ public enum CSVDump {
 
     // MARK: Reading
 
+    /// Reads a dump. A save replaces the folder whole (`AtomicFolder`), but the files inside are opened one by one:
+    /// a read that straddled a replacement sees the folder's identity (device and inode) change, and starts again,
+    /// so it never returns a model mixed from two saves.
     public static func read(path: String, options: ReadOptions) throws -> Model {
+        for _ in 0..<5 {
+            let before = AtomicFolder.identity(path)
+            do {
+                let model = try readOnce(path: path, options: options)
+                if AtomicFolder.identity(path) == before { return model }
+            } catch {
+                if AtomicFolder.identity(path) == before { throw error }
+            }
+        }
+        throw ModelError.io(path: path, message: "the folder was replaced again and again while it was read")
+    }
+
+    static func readOnce(path: String, options: ReadOptions) throws -> Model {
         let manifestPath = "\(path)/\(manifestName)"
         guard access(manifestPath, F_OK) == 0 else { return try ForeignDump.read(folder: path, options: options) }
         let manifest = try InputFile(path: manifestPath)
