@@ -22,6 +22,14 @@ public enum KerasH5 {
         }
     }
 
+    /// Reads a Keras legacy .h5 held in memory (HDF5's core driver and a file image; no temporary file).
+    public static func read(image: [UInt8], name: String, options: ReadOptions = ReadOptions()) throws -> Model {
+        try HDF5.locked {
+            let file = try H5File.open(image: image, name: name)
+            return try read(root: file.root(), source: name, options: options)
+        }
+    }
+
     static func read(root: H5Group, source: String, options: ReadOptions) throws -> Model {
         guard try root.hasAttribute("model_config") else {
             if try HDF5Layout.isLayout(root: root) {

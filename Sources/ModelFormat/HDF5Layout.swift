@@ -147,6 +147,14 @@ public enum HDF5Layout {
         }
     }
 
+    /// Reads a model from an HDF5 file held in memory (HDF5's core driver and a file image; no temporary file).
+    public static func read(image: [UInt8], name: String, verifyChecksums: Bool = true) throws -> Model {
+        try HDF5.locked {
+            let file = try H5File.open(image: image, name: name)
+            return try read(root: file.root(), verifyChecksums: verifyChecksums)
+        }
+    }
+
     /// Verifies every structure and every tensor checksum; throws naming the first damaged tensor or group.
     public static func check(path: String) throws {
         _ = try read(path: path, verifyChecksums: true)

@@ -16,3 +16,15 @@ import ModelFormat
         #expect(try Data(contentsOf: URL(fileURLWithPath: a)) == Data(contentsOf: URL(fileURLWithPath: b)))
     }
 }
+
+/// The in-memory reader (a file image, used by the fuzz harnesses) gives what the file reader gives.
+@Suite struct HDF5ImageTests {
+    @Test func imageReadEqualsFileRead() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("mk-\(UUID()).h5").path
+        defer { unlink(path) }
+        try HDF5Layout.write(GoldenModels.checkpointF64, path: path)
+        let image = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        #expect(try HDF5Layout.read(image: image, name: "memory.h5") == GoldenModels.checkpointF64)
+        #expect(throws: (any Error).self) { try HDF5Layout.read(image: Array(image.prefix(image.count / 2)), name: "half.h5") }
+    }
+}

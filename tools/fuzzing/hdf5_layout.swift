@@ -3,12 +3,11 @@ import ModelFormat
 
 // libhdf5: isolated
 // seeds: Fixtures/fuzz/hdf5_layout/* Fixtures/h5/*.h5 Fixtures/bad/h5/*
-/// Arbitrary bytes as ModelKit's HDF5 layout: loading must throw or return, never crash, hang or over-allocate.
+/// Arbitrary bytes, as an in-memory HDF5 file image, as ModelKit's HDF5 layout: loading must throw or return, never crash, hang or over-allocate.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
-    withTemporaryFile(data, size, suffix: ".h5") { path in
-        let options = ReadOptions()
-        _ = try? ModelFiles.load(path: path, format: .h5, options: options)
-    }
+    // Through a file image (HDF5's core driver): no temporary file.
+    let image = Array(UnsafeBufferPointer(start: data, count: size))
+    _ = try? HDF5Layout.read(image: image, name: "fuzz.h5")
     return 0
 }
