@@ -19,7 +19,8 @@ private func runtimeFloat64ToString(_ buffer: UnsafeMutablePointer<UInt8>, _ buf
 
 /// Formatting numbers as text.
 enum NumberFormat {
-    /// Bytes that `write` may need for one value (sign, 17 digits, point, exponent, quotes for "-Infinity").
+    /// Bytes that `write` may need for one value (sign, 17 digits, point, exponent, quotes for "-Infinity"); also
+    /// covers the 32 bytes CFloatText may use past a Float's text as scratch.
     static let maxWidth = 40
 
     /// Writes `value.description` (shortest digits that read back to the same Double) at `p`; returns bytes written.
