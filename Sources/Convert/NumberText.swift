@@ -181,22 +181,9 @@ enum NumberScan {
         if intDigits + fracDigits > 19 { return scanCareful(bytes, at: offset, json: json) }
         var exponent = -fracDigits
         if i < count, bytes[i] | 0x20 == UInt8(ascii: "e") {
-            var j = i + 1
-            var expNegative = false
-            if j < count, bytes[j] == UInt8(ascii: "-") || bytes[j] == UInt8(ascii: "+") {
-                expNegative = bytes[j] == UInt8(ascii: "-"); j += 1
-            }
-            let expStart = j
-            var e = 0
-            while j < count {
-                let d = bytes[j] &- 48
-                if d > 9 { break }
-                if e < 100_000 { e = e * 10 + Int(d) }
-                j += 1
-            }
-            if j == expStart { return nil }
-            exponent += expNegative ? -e : e
-            i = j
+            guard let (e, end) = scanExponent(bytes, after: i) else { return nil }
+            exponent += e
+            i = end
         }
         return Scanned(negative: negative, mantissa: mantissa, exponent: exponent, truncated: false, start: offset, end: i)
     }
@@ -300,24 +287,32 @@ enum NumberScan {
         }
         if intDigits == 0 && fracDigits == 0 { return nil }
         if i < count, bytes[i] | 0x20 == UInt8(ascii: "e") {
-            var j = i + 1
-            var expNegative = false
-            if j < count, bytes[j] == UInt8(ascii: "-") || bytes[j] == UInt8(ascii: "+") {
-                expNegative = bytes[j] == UInt8(ascii: "-"); j += 1
-            }
-            let expStart = j
-            var e = 0
-            while j < count {
-                let d = bytes[j] &- 48
-                if d > 9 { break }
-                if e < 100_000 { e = e * 10 + Int(d) }
-                j += 1
-            }
-            if j == expStart { return nil }
-            exponent += expNegative ? -e : e
-            i = j
+            guard let (e, end) = scanExponent(bytes, after: i) else { return nil }
+            exponent += e
+            i = end
         }
         return Scanned(negative: negative, mantissa: mantissa, exponent: exponent, truncated: truncated, start: offset, end: i)
+    }
+
+    /// The exponent after an `e` or `E` at `i` (sign optional, at least one digit; magnitudes saturate at about
+    /// 10^5, far past any double) and the offset after it; nil when no digit follows.
+    @inline(__always)
+    static func scanExponent(_ bytes: UnsafeRawBufferPointer, after i: Int) -> (Int, Int)? {
+        let count = bytes.count
+        var j = i + 1
+        var negative = false
+        if j < count, bytes[j] == UInt8(ascii: "-") || bytes[j] == UInt8(ascii: "+") {
+            negative = bytes[j] == UInt8(ascii: "-"); j += 1
+        }
+        let start = j
+        var e = 0
+        while j < count {
+            let d = bytes[j] &- 48
+            if d > 9 { break }
+            if e < 100_000 { e = e * 10 + Int(d) }
+            j += 1
+        }
+        return j == start ? nil : (negative ? -e : e, j)
     }
 
     /// 10^e for 0 ≤ e ≤ 22, all exact doubles. A literal table (statically initialised, no lazy-initialisation
