@@ -27,6 +27,34 @@ struct GroupNormalization<T: EngineScalar> {
         }
         return (mean, variance)
     }
+
+    /// The backward pass above for every group, written once for both layers: `dx`, and `dγ`, `dβ` summed per
+    /// feature. `element(g, i)` is the flat index of the i-th element of group g, `feature(g, i)` its feature (the
+    /// index into γ). Sums run in the same order as a layer-specific loop would, so the bits do not change.
+    func backward(_ dy: [T], gamma: [T], groups: Int, size: Int, features: Int,
+                  element: (Int, Int) -> Int, feature: (Int, Int) -> Int) -> (dx: [T], dGamma: [T], dBeta: [T]) {
+        let n = T(size)
+        var dGamma = [T](repeating: 0, count: features), dBeta = [T](repeating: 0, count: features)
+        var dx = dy
+        for g in 0..<groups {
+            var sumDxHat: T = 0, sumDxHatXHat: T = 0
+            for i in 0..<size {
+                let k = element(g, i), f = feature(g, i)
+                dBeta[f] += dy[k]
+                dGamma[f] += dy[k] * normalized[k]
+                let dxHat = dy[k] * gamma[f]
+                sumDxHat += dxHat
+                sumDxHatXHat += dxHat * normalized[k]
+            }
+            let meanDxHat = sumDxHat / n, meanDxHatXHat = sumDxHatXHat / n
+            for i in 0..<size {
+                let k = element(g, i)
+                let dxHat = dy[k] * gamma[feature(g, i)]
+                dx[k] = inverseStd[g] * (dxHat - meanDxHat - normalized[k] * meanDxHatXHat)
+            }
+        }
+        return (dx, dGamma, dBeta)
+    }
 }
 
 /// Batch normalisation over the last axis. Training: batch statistics, and the moving statistics move towards
@@ -81,26 +109,11 @@ final class BatchNormLayer<T: EngineScalar>: NetworkLayer {
 
     func backward(_ dy: Matrix<T>, parameters: ParameterSet<T>) -> Matrix<T> {
         let features = dy.cols, rows = dy.rows
-        let n = T(rows)
-        var dGamma = [T](repeating: 0, count: features), dBeta = [T](repeating: 0, count: features)
+        // Groups are the columns: element i of group c is row i's feature c.
         var dx = dy
-        for c in 0..<features {
-            var sumDxHat: T = 0, sumDxHatXHat: T = 0
-            for r in 0..<rows {
-                let i = r * features + c
-                dBeta[c] += dy.data[i]
-                dGamma[c] += dy.data[i] * cache.normalized[i]
-                let dxHat = dy.data[i] * gammaValues[c]
-                sumDxHat += dxHat
-                sumDxHatXHat += dxHat * cache.normalized[i]
-            }
-            let meanDxHat = sumDxHat / n, meanDxHatXHat = sumDxHatXHat / n
-            for r in 0..<rows {
-                let i = r * features + c
-                let dxHat = dy.data[i] * gammaValues[c]
-                dx.data[i] = cache.inverseStd[c] * (dxHat - meanDxHat - cache.normalized[i] * meanDxHatXHat)
-            }
-        }
+        let (dxData, dGamma, dBeta) = cache.backward(dy.data, gamma: gammaValues, groups: features, size: rows, features: features,
+                                                     element: { c, r in r * features + c }, feature: { c, _ in c })
+        dx.data = dxData
         if let gamma { parameters.gradients[gamma] = dGamma }
         if let beta { parameters.gradients[beta] = dBeta }
         return dx
@@ -145,26 +158,11 @@ final class LayerNormLayer<T: EngineScalar>: NetworkLayer {
 
     func backward(_ dy: Matrix<T>, parameters: ParameterSet<T>) -> Matrix<T> {
         let features = dy.cols, rows = dy.rows
-        let n = T(features)
-        var dGamma = [T](repeating: 0, count: features), dBeta = [T](repeating: 0, count: features)
+        // Groups are the rows: element c of group r is row r's feature c.
         var dx = dy
-        for r in 0..<rows {
-            var sumDxHat: T = 0, sumDxHatXHat: T = 0
-            for c in 0..<features {
-                let i = r * features + c
-                dBeta[c] += dy.data[i]
-                dGamma[c] += dy.data[i] * cache.normalized[i]
-                let dxHat = dy.data[i] * gammaValues[c]
-                sumDxHat += dxHat
-                sumDxHatXHat += dxHat * cache.normalized[i]
-            }
-            let meanDxHat = sumDxHat / n, meanDxHatXHat = sumDxHatXHat / n
-            for c in 0..<features {
-                let i = r * features + c
-                let dxHat = dy.data[i] * gammaValues[c]
-                dx.data[i] = cache.inverseStd[r] * (dxHat - meanDxHat - cache.normalized[i] * meanDxHatXHat)
-            }
-        }
+        let (dxData, dGamma, dBeta) = cache.backward(dy.data, gamma: gammaValues, groups: rows, size: features, features: features,
+                                                     element: { r, c in r * features + c }, feature: { _, c in c })
+        dx.data = dxData
         if let gamma { parameters.gradients[gamma] = dGamma }
         if let beta { parameters.gradients[beta] = dBeta }
         return dx
