@@ -10,27 +10,9 @@ import h5py
 import numpy as np
 import pytest
 
+from mkf_reader import crc32c  # the spec-only CRC-32C, shared with the independent .mkf reader
+
 GOLDEN = ["dense-f32", "checkpoint-f64", "half-precision"]
-
-
-def _crc32c_table():
-    table = []
-    for i in range(256):
-        c = i
-        for _ in range(8):
-            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
-        table.append(c)
-    return table
-
-
-CRC_TABLE = _crc32c_table()
-
-
-def crc32c(data: bytes) -> int:
-    crc = 0xFFFFFFFF
-    for b in data:
-        crc = CRC_TABLE[(crc ^ b) & 0xFF] ^ (crc >> 8)
-    return crc ^ 0xFFFFFFFF
 
 
 def test_crc32c_matches_the_published_check_value():
