@@ -203,7 +203,8 @@ enum NumberScan {
     }
 
     /// Scans and converts in one step, for the hot loops: the value rounded once to `T` (Float or Double) and the end
-    /// offset, or nil when no number starts at `offset`. Takes Clinger's fast path when it can and otherwise goes
+    /// offset, or nil when no number starts at `offset`. Its digit loop repeats `scan`'s on purpose: a shared helper
+    /// returning a tuple measured 5–10% slower on CSV and JSON loads (median of 7 interleaved runs). Takes Clinger's fast path when it can and otherwise goes
     /// through `scan` and the general conversion, so results are the same as theirs.
     @inline(__always)
     static func parse<T: BinaryFloatingPoint>(_ bytes: UnsafeRawBufferPointer, at offset: Int, json: Bool, as: T.Type) -> (T, Int)? {
