@@ -145,13 +145,37 @@ enum NumberScan {
         // The common case, at most 19 digits in all: every digit goes into the mantissa, no per-digit bookkeeping.
         // Longer numbers are rescanned by `scanCareful`, which keeps 19 significant digits.
         let count = bytes.count
-        let digits = scanDigits(bytes, at: offset, json: json)
-        let (negative, mantissa, intStart, intDigits, fracDigits) = (digits.negative, digits.mantissa, digits.intStart, digits.intDigits, digits.fracDigits)
-        var i = digits.end
+        var i = offset
+        var negative = false
+        if i < count {
+            let c = bytes[i]
+            if c == UInt8(ascii: "-") { negative = true; i += 1 } else if !json && c == UInt8(ascii: "+") { i += 1 }
+        }
+        var mantissa: UInt64 = 0
+        let intStart = i
+        while i < count {
+            let d = bytes[i] &- 48
+            if d > 9 { break }
+            mantissa = mantissa &* 10 &+ UInt64(d)
+            i += 1
+        }
+        let intDigits = i - intStart
         if json {
             if intDigits == 0 { return nil }
             if intDigits > 1, bytes[intStart] == UInt8(ascii: "0") { return nil }
-            if digits.hasPoint && fracDigits == 0 { return nil }
+        }
+        var fracDigits = 0
+        if i < count, bytes[i] == UInt8(ascii: ".") {
+            i += 1
+            let fracStart = i
+            while i < count {
+                let d = bytes[i] &- 48
+                if d > 9 { break }
+                mantissa = mantissa &* 10 &+ UInt64(d)
+                i += 1
+            }
+            fracDigits = i - fracStart
+            if json && fracDigits == 0 { return nil }
         }
         if intDigits == 0 && fracDigits == 0 { return nil }
         if intDigits + fracDigits > 19 { return scanCareful(bytes, at: offset, json: json) }
@@ -164,11 +188,12 @@ enum NumberScan {
         return Scanned(negative: negative, mantissa: mantissa, exponent: exponent, truncated: false, start: offset, end: i)
     }
 
-    /// Sign, integer digits and fraction digits, shared by `scan` and `parse`: every digit goes into `mantissa`
-    /// (callers send more than 19 digits to `scanCareful`). Validity (JSON's rules, empty parts) is the callers'.
+    /// Scans and converts in one step, for the hot loops: the value rounded once to `T` (Float or Double) and the end
+    /// offset, or nil when no number starts at `offset`. Its digit loop repeats `scan`'s on purpose: a shared helper
+    /// returning a tuple measured 5–10% slower on CSV and JSON loads (median of 7 interleaved runs). Takes Clinger's fast path when it can and otherwise goes
+    /// through `scan` and the general conversion, so results are the same as theirs.
     @inline(__always)
-    static func scanDigits(_ bytes: UnsafeRawBufferPointer, at offset: Int, json: Bool)
-        -> (negative: Bool, mantissa: UInt64, intStart: Int, intDigits: Int, hasPoint: Bool, fracDigits: Int, end: Int) {
+    static func parse<T: BinaryFloatingPoint>(_ bytes: UnsafeRawBufferPointer, at offset: Int, json: Bool, as: T.Type) -> (T, Int)? {
         let count = bytes.count
         var i = offset
         var negative = false
@@ -186,9 +211,7 @@ enum NumberScan {
         }
         let intDigits = i - intStart
         var fracDigits = 0
-        var hasPoint = false
         if i < count, bytes[i] == UInt8(ascii: ".") {
-            hasPoint = true
             i += 1
             let fracStart = i
             while i < count {
@@ -199,19 +222,6 @@ enum NumberScan {
             }
             fracDigits = i - fracStart
         }
-        return (negative, mantissa, intStart, intDigits, hasPoint, fracDigits, i)
-    }
-
-    /// Scans and converts in one step, for the hot loops: the value rounded once to `T` (Float or Double) and the end
-    /// offset, or nil when no number starts at `offset`. Its digit loop repeats `scan`'s on purpose: a shared helper
-    /// returning a tuple measured 5–10% slower on CSV and JSON loads (median of 7 interleaved runs). Takes Clinger's fast path when it can and otherwise goes
-    /// through `scan` and the general conversion, so results are the same as theirs.
-    @inline(__always)
-    static func parse<T: BinaryFloatingPoint>(_ bytes: UnsafeRawBufferPointer, at offset: Int, json: Bool, as: T.Type) -> (T, Int)? {
-        let count = bytes.count
-        let digits = scanDigits(bytes, at: offset, json: json)
-        let (negative, mantissa, intStart, intDigits, fracDigits) = (digits.negative, digits.mantissa, digits.intStart, digits.intDigits, digits.fracDigits)
-        let i = digits.end
         // Anything unusual (JSON leading zeros, empty parts, long digit strings, exponents) takes the general path.
         let plain = intDigits > 0 && fracDigits > 0 && intDigits + fracDigits <= 15 && (i >= count || bytes[i] | 0x20 != UInt8(ascii: "e"))
             && !(json && intDigits > 1 && bytes[intStart] == UInt8(ascii: "0"))
