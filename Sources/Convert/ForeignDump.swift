@@ -26,6 +26,7 @@ enum ForeignDump {
         guard !tensors.isEmpty else {
             throw ModelError.io(path: folder, message: "no .csv or .json weight files (and no \(CSVDump.manifestName))")
         }
+        options.usage.noteArchitectureUsed()
         let weights = try ForeignWeights.map(tensors, architecture: architecture, layout: options.layout) { "file '\(files[$0] ?? $0)'" }
         let model = Model(architecture: architecture, weights: weights)
         try model.validate()

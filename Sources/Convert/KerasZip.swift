@@ -32,7 +32,7 @@ public enum KerasZip {
             var optimizer: OptimizerState? = nil
             if try root.has("optimizer/vars") {
                 optimizer = try readOptimizer(try root.group("optimizer/vars"), architecture: config.architecture,
-                                              configured: optimizerJSON, options: options, metadata: &metadata)
+                                              configured: optimizerJSON, options: options)
             }
             let training = loss.map { TrainingState(loss: $0, step: optimizer?.iteration ?? 0, batchSize: 32) }
             let model = Model(architecture: config.architecture, weights: weights, optimizer: optimizer, training: training, metadata: metadata)
@@ -78,8 +78,7 @@ public enum KerasZip {
     /// `optimizer/vars`: iteration, learning rate, then slots in the order Keras 3 builds them:
     /// Adam `momentum, velocity` per parameter, then every `velocity_hat` (AMSGrad); SGD `momentum` per parameter;
     /// RMSprop every `velocity`, then every `momentum`, then every `average_gradient`.
-    static func readOptimizer(_ vars: H5Group, architecture: Architecture, configured: JSONValue?, options: ReadOptions,
-                              metadata: inout Metadata) throws -> OptimizerState? {
+    static func readOptimizer(_ vars: H5Group, architecture: Architecture, configured: JSONValue?, options: ReadOptions) throws -> OptimizerState? {
         let trainable = architecture.parameters.filter(\.trainable)
         let count = try vars.members().count
         guard count >= 2 else { throw ModelError.missingTensor("optimizer/vars/0 and /1 (iteration and learning rate)") }
@@ -90,6 +89,7 @@ public enum KerasZip {
         let t = trainable.count
 
         var config: OptimizerConfig
+        var unrecorded: UnrecordedSettings? = nil
         if let configured {
             config = try KerasConfig.optimizer(configured, learningRate: learningRate)
         } else {
@@ -97,27 +97,9 @@ public enum KerasZip {
             if try vars.hasAttribute("name"), case .string(let n) = try vars.attribute("name") { name = n }
             let kindName = name.replacingOccurrences(of: "_", with: "").trimmingCharacters(in: .decimalDigits)
             let kind = try KerasConfig.optimizerKind(className: kindName)
-            if let override = options.optimizer {
-                guard override.kindName == kind.rawValue else {
-                    throw ModelError.invalidValue(field: "optimizer", message: "the file holds \(kind.rawValue) state; the given optimizer is \(override.kindName)")
-                }
-                config = override
-                config.setLearningRate(learningRate)
-            } else {
-                config = KerasConfig.defaults(kind, learningRate: learningRate)
-                // Only the slot count is known: settings that add slots are read off it when unambiguous.
-                switch (kind, slotCount) {
-                case (.adam, 3 * t) where t > 0: config = .adam(AdamConfig(learningRate: learningRate, amsgrad: true, formulation: .keras))
-                case (.rmsprop, 3 * t) where t > 0, (.rmsprop, 2 * t) where t > 0, (.sgd, t) where t > 0:
-                    options.warn("\(name): config.json does not record the optimizer's momentum (or centering), and the file's \(slotCount) slot tensors need it; the optimizer state is not loaded. Give the optimizer (e.g. --optimizer) to keep it.")
-                    return nil
-                default: break
-                }
-                options.warn("\(name): config.json does not record the optimizer's hyperparameters; using Keras's defaults for \(kind.rawValue) with the stored learning rate \(learningRate)")
-                metadata["keras_optimizer_hyperparameters"] = .string("Keras defaults (not recorded in config.json)")
-            }
+            (config, unrecorded) = try assumedSettings(kind, learningRate: learningRate, slotCount: slotCount,
+                                                      trainable: t, source: source(options))
         }
-
         let names = config.slotNames
         guard slotCount == names.count * t else {
             throw ModelError.shapeMismatch(name: "optimizer/vars", expected: [names.count * t + 2],
@@ -134,16 +116,44 @@ public enum KerasZip {
                 slots[spec.fullName, default: [:]][slot] = try KerasH5.readFloatTensor(vars, "\(index)", name: "optimizer/\(spec.fullName)/\(slot)", shape: spec.shape)
             }
         }
-        return OptimizerState(config: config, iteration: iteration, slots: slots)
+        return OptimizerState(config: config, iteration: iteration, slots: slots, unrecorded: unrecorded)
     }
-}
 
-extension OptimizerConfig {
-    mutating func setLearningRate(_ lr: Double) {
-        switch self {
-        case .sgd(var c): c.learningRate = lr; self = .sgd(c)
-        case .adam(var c): c.learningRate = lr; self = .adam(c)
-        case .rmsprop(var c): c.learningRate = lr; self = .rmsprop(c)
+    /// The name messages use for the file being read.
+    static func source(_ options: ReadOptions) -> String { options.sourceName ?? "the .keras file" }
+
+    /// config.json without the optimizer: the kind (from the variables' group name), the learning rate and the
+    /// number of slot tensors are all the file says. What the slot count settles is recorded (Adam's `amsgrad`,
+    /// whether SGD keeps momentum); every other setting is assumed, listed in `unrecorded`, and must be given with
+    /// `--optimizer` before the state is used.
+    static func assumedSettings(_ kind: KerasConfig.OptimizerKind, learningRate: Double, slotCount: Int, trainable t: Int,
+                                source: String) throws -> (OptimizerConfig, UnrecordedSettings?) {
+        let perParameter = t > 0 && slotCount % t == 0 ? slotCount / t : -1
+        func unrecorded(_ keys: [String], _ assumption: String) -> UnrecordedSettings {
+            UnrecordedSettings(source: source, keys: keys, assumption: assumption)
+        }
+        switch (kind, perParameter) {
+        case (.adam, 2), (.adam, 3):
+            return (.adam(AdamConfig(learningRate: learningRate, amsgrad: perParameter == 3, formulation: .keras)),
+                    unrecorded(["beta1", "beta2", "epsilon"], "Keras's defaults"))
+        case (.sgd, 0):
+            // No momentum slots: Keras's SGD keeps none exactly when momentum is 0, and nesterov then changes nothing.
+            return (.sgd(SGDConfig(learningRate: learningRate, formulation: .keras)), nil)
+        case (.sgd, 1):
+            return (.sgd(SGDConfig(learningRate: learningRate, momentum: 0.9, nesterov: false, formulation: .keras)),
+                    unrecorded(["momentum", "nesterov"], "0.9 is a common momentum; nesterov=false is Keras's default"))
+        case (.rmsprop, 1):
+            return (.rmsprop(RMSpropConfig(learningRate: learningRate)), unrecorded(["rho", "epsilon"], "Keras's defaults"))
+        case (.rmsprop, 2):
+            // The second slot is `momentum` (momentum > 0) or `average_gradient` (centered): the file cannot say which.
+            return (.rmsprop(RMSpropConfig(learningRate: learningRate, momentum: 0.9)),
+                    unrecorded(["rho", "momentum", "epsilon", "centered"], "Keras's defaults, and 0.9 as a common momentum"))
+        case (.rmsprop, 3):
+            return (.rmsprop(RMSpropConfig(learningRate: learningRate, momentum: 0.9, centered: true)),
+                    unrecorded(["rho", "momentum", "epsilon"], "Keras's defaults, and 0.9 as a common momentum"))
+        default:
+            throw ModelError.shapeMismatch(name: "optimizer/vars", expected: [],
+                                           detail: "\(slotCount) slot variables for \(t) trainable parameters fit no \(kind.rawValue) configuration")
         }
     }
 }

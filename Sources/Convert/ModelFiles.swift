@@ -1,3 +1,4 @@
+import Foundation
 import ModelFormat
 
 /// The file formats ModelKit reads or writes.
@@ -28,12 +29,29 @@ public struct ReadOptions: Sendable {
     public var architecture: Architecture?
     /// Weight naming and orientation of foreign dumps (`--layout`).
     public var layout: WeightLayout = .keras
-    /// Optimizer hyperparameters for files that keep optimizer state but not its settings (a `.keras` whose
-    /// config.json lacks the optimizer); the stored learning rate still wins.
-    public var optimizer: OptimizerConfig?
-    /// Receives one line per assumption a reader had to make (Keras defaults taken for unrecorded settings).
+    /// `--optimizer`: completes the settings a file keeps optimizer state for but does not record (a `.keras` whose
+    /// config.json lacks the optimizer), and must agree with every setting it records (`OptimizerState.reconciled`).
+    public var optimizer: OptimizerSetting?
+    /// What `--optimizer` is completing the state for, which the refusal names.
+    public var optimizerUse: OptimizerUse = .resume
+    /// The file's name in messages about it (default: the path).
+    public var sourceName: String?
+    /// Receives one line per warning about what was read.
     public var warn: @Sendable (String) -> Void = { _ in }
+    /// Set by the readers that used `architecture` and `layout`, so that a caller can refuse flags that had no effect.
+    public var usage = ReadUsage()
     public init() {}
+}
+
+/// What a read used of its options (shared by the copies of one `ReadOptions`).
+public final class ReadUsage: @unchecked Sendable {
+    // @unchecked: every access holds the lock.
+    private let lock = NSLock()
+    private var used = false
+    public init() {}
+    /// Whether a reader attached `ReadOptions.architecture` (and so `layout`) to weights that came without one.
+    public var architectureUsed: Bool { lock.lock(); defer { lock.unlock() }; return used }
+    func noteArchitectureUsed() { lock.lock(); used = true; lock.unlock() }
 }
 
 /// Where a foreign dump's weights come from: Keras (`[in, out]` kernels, `<layer>/kernel` names) or PyTorch
@@ -68,12 +86,24 @@ public enum ModelFiles {
 
     public static func load(path: String, format: FileFormat? = nil, options: ReadOptions = ReadOptions()) throws -> Model {
         let format = try format ?? detect(path: path)
+        var options = options
+        if options.sourceName == nil { options.sourceName = path }
         if let isolation, hdf5Formats.contains(format) { return try isolation.load(path, format, options) }
         return try loadInProcess(path: path, format: format, options: options)
     }
 
     /// Loads in this process, libhdf5 included, whatever isolation is installed.
     public static func loadInProcess(path: String, format: FileFormat, options: ReadOptions) throws -> Model {
+        var options = options
+        if options.sourceName == nil { options.sourceName = path }
+        var model = try read(path: path, format: format, options: options)
+        if let setting = options.optimizer, let state = model.optimizer {
+            model.optimizer = try state.reconciled(with: setting, use: options.optimizerUse, source: options.sourceName ?? path)
+        }
+        return model
+    }
+
+    static func read(path: String, format: FileFormat, options: ReadOptions) throws -> Model {
         switch format {
         case .mkf: return try MKFFile.read(path: path, verifyChecksums: options.verifyChecksums)
         case .h5: return try HDF5Layout.read(path: path, verifyChecksums: options.verifyChecksums)
@@ -88,6 +118,13 @@ public enum ModelFiles {
     }
 
     public static func save(_ model: Model, path: String, format: FileFormat, options: WriteOptions = WriteOptions()) throws {
+        var model = model
+        if let state = model.optimizer, state.unrecorded != nil {
+            // Writing the assumed values would record a guess as fact.
+            guard options.allowLossy else { throw state.unrecordedError(use: .convert) }
+            options.warn("dropped the optimizer state (\(state.config.kindName), iteration \(state.iteration), \(state.slotTensorCount) slot tensors): its \(state.unrecorded!.keys.joined(separator: ", ")) are not recorded")
+            model.optimizer = nil
+        }
         switch format {
         case .mkf: try MKFFile.write(model, path: path)
         case .h5: try HDF5Layout.write(model, path: path, compress: options.compress)

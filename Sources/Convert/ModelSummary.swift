@@ -45,12 +45,12 @@ extension ModelFiles {
 
     /// Verifies a file completely: checksums where the format has them, then structure against the architecture.
     /// Returns a short description of what was verified; throws naming the damaged part.
-    public static func check(path: String, format: FileFormat? = nil) throws -> String {
+    public static func check(path: String, format: FileFormat? = nil, options: ReadOptions = ReadOptions()) throws -> String {
         let format = try format ?? detect(path: path)
-        var options = ReadOptions()
+        var options = options
         options.verifyChecksums = true
         let model = try load(path: path, format: format, options: options)
-        let count = model.weights.count + (model.optimizer?.slots.values.reduce(0) { $0 + $1.count } ?? 0)
+        let count = model.weights.count + (model.optimizer?.slotTensorCount ?? 0)
         switch format {
         case .mkf, .h5: return "\(count) tensors, every checksum verified"
         default: return "\(count) tensors loaded and validated; \(format.rawValue) files carry no checksums"

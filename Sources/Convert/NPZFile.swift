@@ -79,6 +79,7 @@ public enum NPZFile {
             guard let architecture = options.architecture else {
                 throw ModelError.invalidValue(field: "--arch", message: "\(path) has no \(stateMember) entry (it was not written by ModelKit): give --arch, and --layout torch for PyTorch names")
             }
+            options.usage.noteArchitectureUsed()
             let weights = try ForeignWeights.map(tensors, architecture: architecture, layout: options.layout) { "array '\($0)'" }
             let model = Model(architecture: architecture, weights: weights)
             try model.validate()

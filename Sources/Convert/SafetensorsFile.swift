@@ -169,6 +169,7 @@ public enum SafetensorsFile {
         guard let architecture = options.architecture else {
             throw ModelError.invalidValue(field: "--arch", message: "this safetensors file has no architecture in __metadata__ (it was not written by ModelKit): give --arch, and --layout torch for PyTorch names")
         }
+        options.usage.noteArchitectureUsed()
         let weights = try ForeignWeights.map(tensors, architecture: architecture, layout: options.layout) { "tensor '\($0)'" }
         let model = Model(architecture: architecture, weights: weights)
         try model.validate()

@@ -60,6 +60,11 @@ public enum ArchitectureSpec {
 /// `formulation` (`keras` or `pytorch`). Defaults are Keras's.
 public enum OptimizerSpec {
     public static func parse(_ spec: String) throws(ModelError) -> OptimizerConfig {
+        try parseSetting(spec).config
+    }
+
+    /// The config and which keys the text wrote (canonical spellings: `lr`, `beta1`, `epsilon`, ...).
+    public static func parseSetting(_ spec: String) throws(ModelError) -> OptimizerSetting {
         let source = "--optimizer '\(spec)'"
         let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
         guard let kind = parts.first?.lowercased() else { throw ModelError.parse(source: source, line: 1, column: 1, message: "empty optimizer") }
@@ -98,6 +103,10 @@ public enum OptimizerSpec {
             ModelError.parse(source: source, line: 1, column: column, message: "unknown \(kind) option '\(key)'")
         }
         let config: OptimizerConfig
+        var given = Set<String>()
+        let canonical = ["learning_rate": "lr", "beta_1": "beta1", "beta_2": "beta2", "eps": "epsilon"]
+        for (k, _, _) in options { given.insert(canonical[k] ?? k) }
+        if kind == "amsgrad" { given.insert("amsgrad") }
         switch kind {
         case "sgd":
             var c = SGDConfig()
@@ -142,7 +151,7 @@ public enum OptimizerSpec {
             throw ModelError.parse(source: source, line: 1, column: 1, message: "unknown optimizer '\(kind)' (sgd, adam, rmsprop)")
         }
         try HeaderSchema.validate(config)
-        return config
+        return OptimizerSetting(config: config, given: given, text: spec)
     }
 }
 

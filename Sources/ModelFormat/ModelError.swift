@@ -37,6 +37,10 @@ public enum ModelError: Error, Sendable, Equatable {
     case parse(source: String, line: Int, column: Int, message: String)
     /// Anything else a foreign format reports (HDF5's message, a zip error).
     case format(String)
+    /// A file keeps optimizer slot tensors but not settings they depend on; `remedy` names the flag that supplies them.
+    case optimizerSettingsNotRecorded(source: String, optimizer: String, missing: [String], assumption: String, remedy: String)
+    /// `--optimizer` contradicts a setting the file records (`setting` is `type` for another kind of optimizer).
+    case optimizerConflict(source: String, setting: String, recorded: String, given: String)
 }
 
 extension ModelError: CustomStringConvertible {
@@ -66,6 +70,14 @@ extension ModelError: CustomStringConvertible {
         case .invalidValue(let field, let message): return "invalid \(field): \(message)"
         case .parse(let source, let line, let column, let message): return "\(source):\(line):\(column): \(message)"
         case .format(let message): return message
+        case .optimizerSettingsNotRecorded(let source, let optimizer, let missing, let assumption, let remedy):
+            let names = missing.count <= 1 ? missing.joined()
+                : missing.dropLast().joined(separator: ", ") + " or " + missing.last!
+            return "\(source) does not record \(optimizer)'s \(names), which its optimizer state depends on; if the run used \(assumption), \(remedy)"
+        case .optimizerConflict(let source, let setting, let recorded, let given):
+            return setting == "type"
+                ? "\(source) holds \(recorded) optimizer state; --optimizer gives \(given)"
+                : "\(source) records the optimizer's \(setting) as \(recorded); --optimizer gives \(setting)=\(given)"
         }
     }
 }

@@ -81,7 +81,28 @@ public struct OptimizerState: Sendable, Equatable {
     public var iteration: Int64
     /// `slots["dense/kernel"]["momentum"]`: never keyed by position.
     public var slots: [String: [String: Tensor]]
-    public init(config: OptimizerConfig, iteration: Int64 = 0, slots: [String: [String: Tensor]] = [:]) {
-        self.config = config; self.iteration = iteration; self.slots = slots
+    /// Settings the file keeps slot tensors for but does not record (a `.keras` whose config.json has no optimizer).
+    /// `config` then holds assumed values for them that nothing may use: training refuses, writers refuse (or drop
+    /// the state under `--allow-lossy`) until `--optimizer` supplies them (`OptimizerState.reconciled(with:)`).
+    public var unrecorded: UnrecordedSettings?
+    public init(config: OptimizerConfig, iteration: Int64 = 0, slots: [String: [String: Tensor]] = [:],
+                unrecorded: UnrecordedSettings? = nil) {
+        self.config = config; self.iteration = iteration; self.slots = slots; self.unrecorded = unrecorded
+    }
+
+    /// Number of slot tensors held.
+    public var slotTensorCount: Int { slots.values.reduce(0) { $0 + $1.count } }
+}
+
+/// Which of an optimizer's settings a file does not record, and what the assumed values in `config` stand for.
+public struct UnrecordedSettings: Sendable, Hashable {
+    /// The file, for messages (`model.keras`).
+    public var source: String
+    /// Setting keys as `--optimizer` spells them (`momentum`, `nesterov`, `beta1`), in `OptimizerConfig.settingKeys` order.
+    public var keys: [String]
+    /// Why the assumed values were chosen, e.g. "Keras's defaults" (shown beside the suggested flag).
+    public var assumption: String
+    public init(source: String, keys: [String], assumption: String) {
+        self.source = source; self.keys = keys; self.assumption = assumption
     }
 }

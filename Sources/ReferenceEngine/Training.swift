@@ -109,6 +109,8 @@ final class TrainingSession<T: EngineScalar> {
         base = model
         self.options = options
         network = try Network<T>(model: model)
+        // Assumed settings are never trained with: the run would silently differ from the one the state came from.
+        if let stored = model.optimizer, stored.unrecorded != nil { throw stored.unrecordedError(use: .resume) }
         let optimizerState = model.optimizer ?? OptimizerState(config: options.optimizer ?? .adam(AdamConfig()))
         optimizer = try OptimizerRunner<T>(state: optimizerState, parameters: network.parameters)
         let loss = model.training?.loss ?? options.loss ?? Training.defaultLoss(for: model.architecture)

@@ -10,12 +10,12 @@ struct CheckCommand: ParsableCommand {
     @Argument(help: "The file to check.")
     var file: String
 
-    @Option(help: "Format, when the extension does not tell.")
-    var from: String?
+    @OptionGroup var input: ModelInput
 
     func run() throws {
-        let format = try from.map { try OutputFormat.resolve(path: file, requested: $0) } ?? ModelFiles.detect(path: file)
-        let summary = try ModelFiles.check(path: file, format: format)
+        let options = input.readOptions()
+        let summary = try ModelFiles.check(path: file, format: try input.format(of: file), options: options)
+        try input.refuseUnusedFlags(file, used: options.usage)
         print("\(file): ok (\(summary))")
     }
 }

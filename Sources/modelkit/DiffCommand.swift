@@ -8,9 +8,9 @@ struct DiffCommand: ParsableCommand {
         commandName: "diff",
         abstract: "Compare two model files tensor by tensor (weights, optimizer slots, training state). Exit 0 when identical.",
         discussion: """
-        Each tensor is reported as identical (bit for bit), differing (with the max absolute difference and how many
-        elements differ), a shape or dtype mismatch, or missing from one side. Then the architecture, optimizer
-        hyperparameters and iteration, training state (counters, RNG, loss history) and metadata. Exit 0 when
+        Each tensor is reported as identical (bit for bit), differing (with the max absolute difference and how many \
+        elements differ), a shape or dtype mismatch, or missing from one side. Then the architecture, optimizer \
+        hyperparameters and iteration, training state (counters, RNG, loss history) and metadata. Exit 0 when \
         everything is identical, 1 otherwise.
         """)
 
@@ -20,11 +20,13 @@ struct DiffCommand: ParsableCommand {
     @Argument(help: "Second model file.")
     var b: String
 
+    @OptionGroup var source: ModelInput
+
     @Flag(help: "List only what differs.")
     var quiet = false
 
     func run() throws {
-        let modelA = try ModelFiles.load(path: a), modelB = try ModelFiles.load(path: b)
+        let modelA = try source.load(a), modelB = try source.load(b)
         var differences = 0
         func report(_ same: Bool, _ line: String) {
             if !same { differences += 1 }
@@ -93,7 +95,8 @@ struct DiffCommand: ParsableCommand {
     }
 
     static func describe(_ o: OptimizerState) -> [(String, String)] {
-        [("config", "\(o.config)"), ("iteration", "\(o.iteration)")]
+        [("config", "\(o.config)"), ("iteration", "\(o.iteration)"),
+         ("unrecorded", o.unrecorded.map { $0.keys.joined(separator: ", ") } ?? "none")]
     }
 
     static func describe(_ t: TrainingState) -> [(String, String)] {

@@ -5,19 +5,10 @@ import ReferenceEngine
 import Glibc
 #endif
 
-/// What predict, train, verify and diff share: loading models and CSV matrices, and a progress bar.
+/// What predict, train and verify share: saving models, reading CSV matrices, and a progress bar.
 enum EngineSupport {
-    /// `optimizer` supplies hyperparameters a file keeps state for but does not record (a `.keras` whose
-    /// config.json lacks the optimizer); readers' assumptions are printed as warnings.
-    static func loadModel(_ path: String, optimizer: OptimizerConfig? = nil) throws -> Model {
-        var options = ReadOptions()
-        options.optimizer = optimizer
-        options.warn = { writeStderr("modelkit: warning: \($0)\n") }
-        return try ModelFiles.load(path: path, options: options)
-    }
-
     static func save(_ model: Model, to path: String) throws {
-        try ModelFiles.save(model, path: path, format: try OutputFormat.resolve(path: path, requested: nil))
+        try ModelFiles.save(model, path: path, format: FileFormat.forOutput(path: path))
     }
 
     /// Reads a CSV of samples for `architecture`: one row per sample with `inputShape`'s element count of columns.
@@ -31,16 +22,11 @@ enum EngineSupport {
         return matrix
     }
 
-    static var stderrIsTerminal: Bool { isatty(2) != 0 }
-
-    static func writeStderr(_ text: String) {
-        _ = text.utf8CString.withUnsafeBufferPointer { Glibc.write(2, $0.baseAddress, $0.count - 1) }
-    }
 }
 
 /// A one-line progress bar redrawn on stderr, shown only when stderr is a terminal.
 struct ProgressBar {
-    let enabled = EngineSupport.stderrIsTerminal
+    let enabled = Console.isTerminal
     var lastDrawn = -1
 
     mutating func update(done: Int64, total: Int64?, label: String) {
@@ -51,11 +37,11 @@ struct ProgressBar {
             guard filled != lastDrawn || done == total else { return }
             lastDrawn = filled
             let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-            EngineSupport.writeStderr("\r[\(bar)] \(done)/\(total) \(label)")
+            Console.write("\r[\(bar)] \(done)/\(total) \(label)")
         } else {
-            EngineSupport.writeStderr("\rstep \(done) \(label)")
+            Console.write("\rstep \(done) \(label)")
         }
     }
 
-    func finish() { if enabled { EngineSupport.writeStderr("\n") } }
+    func finish() { if enabled { Console.write("\n") } }
 }

@@ -10,16 +10,12 @@ struct InspectCommand: ParsableCommand {
 
     @Argument(help: "The model file.") var file: String
     @Flag(help: "Machine-readable JSON instead of the table.") var json = false
-    @Option(help: "Format, when the extension does not tell.") var from: String?
-    @Option(name: .customLong("arch"), help: "Architecture for files that carry none.") var architecture: String?
-    @Option(help: "keras or torch naming for foreign weights.") var layout: String = "keras"
+    @OptionGroup var input: ModelInput
 
     func run() throws {
-        var options = ReadOptions()
-        if let architecture { options.architecture = try ArchitectureSpec.parse(architecture) }
-        options.layout = WeightLayout(rawValue: layout) ?? .keras
-        let format = try from.map { try OutputFormat.resolve(path: file, requested: $0) }
-        let s = try ModelFiles.summary(path: file, format: format, options: options)
+        let options = input.readOptions()
+        let s = try ModelFiles.summary(path: file, format: try input.format(of: file), options: options)
+        try input.refuseUnusedFlags(file, used: options.usage)
         print(json ? SummaryText.json(s, file: file).text : SummaryText.table(s, file: file), terminator: json ? "\n" : "")
     }
 }
@@ -62,7 +58,11 @@ enum SummaryText {
         case .adam(let c): h = "learning_rate=\(c.learningRate), beta1=\(c.beta1), beta2=\(c.beta2), epsilon=\(c.epsilon), amsgrad=\(c.amsgrad), \(c.formulation.rawValue) formulation"
         case .rmsprop(let c): h = "learning_rate=\(c.learningRate), rho=\(c.rho), momentum=\(c.momentum), epsilon=\(c.epsilon), centered=\(c.centered)"
         }
-        return "\(o.config.kindName) (\(h)), iteration \(o.iteration), \(slotCount) slot tensors"
+        var text = "\(o.config.kindName) (\(h)), iteration \(o.iteration), \(slotCount) slot tensors"
+        if let u = o.unrecorded {
+            text += "; not recorded in the file: \(u.keys.joined(separator: ", ")) (the values shown are assumed; give them with --optimizer to train or convert)"
+        }
+        return text
     }
 
     static func table(_ s: ModelSummary, file: String) -> String {
@@ -111,6 +111,8 @@ enum SummaryText {
             ("architecture", HeaderSchema.json(s.architecture)),
         ]
         m.append(("optimizer", s.optimizer.map(HeaderSchema.json) ?? .null))
+        // Settings whose values in "optimizer" are assumed, not read from the file.
+        m.append(("optimizer_unrecorded", .array((s.optimizer?.unrecorded?.keys ?? []).map { .string($0) })))
         m.append(("training", s.training.map(HeaderSchema.json) ?? .null))
         m.append(("metadata", HeaderSchema.json(s.metadata)))
         return .object(m)

@@ -13,8 +13,10 @@ struct IsolatedCommand: ParsableCommand {
     @Option var out: String?
     @Flag var noVerify = false
     @Option var layout: String = "keras"
-    /// `ReadOptions.optimizer` as header JSON (`HeaderSchema`).
-    @Option var optimizerJson: String?
+    /// `ReadOptions.optimizer` as the user wrote it.
+    @Option var optimizer: String?
+    @Option var optimizerUse: String = "resume"
+    @Option var sourceName: String?
 
     func run() throws {
         guard let format else {
@@ -25,14 +27,18 @@ struct IsolatedCommand: ParsableCommand {
         var options = ReadOptions()
         options.verifyChecksums = !noVerify
         options.layout = WeightLayout(rawValue: layout) ?? .keras
-        if let optimizerJson {
-            let json = try JSONParser.parse(Array(optimizerJson.utf8))
-            options.optimizer = try HeaderSchema.optimizer(json).config
-        }
+        options.optimizer = try optimizer.map { try OptimizerSetting(parsing: $0) }
+        options.optimizerUse = optimizerUse == "convert" ? .convert : .resume
+        options.sourceName = sourceName
         // Warnings go to this child's stderr; the parent passes them on.
-        options.warn = { FileHandle.standardError.write(Data("\(ProcessIsolation.warningPrefix)\($0)\n".utf8)) }
+        options.warn = { Console.write("\(ProcessIsolation.warningPrefix)\($0)\n") }
         let model = try ModelFiles.loadInProcess(path: path, format: fileFormat, options: options)
+        // The scratch file carries the assumed values; which settings they stand for goes to stdout.
         try MKFFile.write(model, path: out, durable: false)
+        if let u = model.optimizer?.unrecorded {
+            print(JSONValue.object([("source", .string(u.source)), ("keys", .array(u.keys.map { .string($0) })),
+                                    ("assumption", .string(u.assumption))]).text)
+        }
     }
 }
 
@@ -53,10 +59,24 @@ enum ProcessIsolation {
                 defer { unlink(scratch) }
                 var args = ["_isolated", path, "--format", format.rawValue, "--out", scratch, "--layout", options.layout.rawValue]
                 if !options.verifyChecksums { args.append("--no-verify") }
-                if let optimizer = options.optimizer { args += ["--optimizer-json", HeaderSchema.json(OptimizerState(config: optimizer)).text] }
-                _ = try runChild(args, path: path, warn: options.warn)
+                if let optimizer = options.optimizer { args += ["--optimizer", optimizer.text] }
+                if case .convert = options.optimizerUse { args += ["--optimizer-use", "convert"] }
+                if let sourceName = options.sourceName { args += ["--source-name", sourceName] }
+                let output = try runChild(args, path: path, warn: options.warn)
                 // The scratch file was written by our own child a moment ago; its checksums were just computed.
-                return try MKFFile.read(path: scratch, verifyChecksums: false)
+                var model = try MKFFile.read(path: scratch, verifyChecksums: false)
+                let line = output.trimmingCharacters(in: .whitespacesAndNewlines)
+                if !line.isEmpty, model.optimizer != nil {
+                    let json = try JSONParser.parse(Array(line.utf8))
+                    guard case .string(let source)? = json["source"], case .array(let keys)? = json["keys"],
+                          case .string(let assumption)? = json["assumption"] else {
+                        throw ModelError.format("'\(path)': the isolated reader's answer is not understood: \(line.prefix(80))")
+                    }
+                    model.optimizer?.unrecorded = UnrecordedSettings(
+                        source: source, keys: keys.compactMap { if case .string(let k) = $0 { return k } else { return nil } },
+                        assumption: assumption)
+                }
+                return model
             }))
     }
 

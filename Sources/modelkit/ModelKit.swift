@@ -24,10 +24,10 @@ struct ModelKit: ParsableCommand {
             }
             try command.run()
         } catch let failure as CommandFailure {
-            if !failure.message.isEmpty { printError(failure.message) }
+            if !failure.message.isEmpty { Console.line(failure.message) }
             finish(failure.code)
         } catch let error as ModelError {
-            printError("error: \(error)")
+            Console.line("error: \(error)")
             finish(1)
         } catch let code as ExitCode {
             finish(code.rawValue)
@@ -38,10 +38,10 @@ struct ModelKit: ParsableCommand {
                 finish(0)
             }
             if code == .validationFailure {
-                printError(fullMessage(for: error))
+                Console.line(fullMessage(for: error))
                 finish(2)
             }
-            printError("error: \(error)")
+            Console.line("error: \(error)")
             finish(1)
         }
     }
@@ -61,10 +61,25 @@ struct CommandFailure: Error {
     var message: String
 }
 
-func printError(_ message: String) {
-    var text = message
-    if !text.hasPrefix("modelkit") { text = "modelkit: " + text }
-    if !text.hasSuffix("\n") { text += "\n" }
-    // Write straight to fd 2: the C `stderr` global is shared mutable state to Swift 6.
-    _ = text.utf8CString.withUnsafeBufferPointer { Glibc.write(2, $0.baseAddress, $0.count - 1) }
+/// The one way the CLI writes to stderr: messages start with `modelkit: ` and end with a newline.
+enum Console {
+    /// `modelkit: <message>` on a line of its own.
+    static func line(_ message: String) {
+        var text = message
+        if !text.hasPrefix("modelkit") { text = "modelkit: " + text }
+        if !text.hasSuffix("\n") { text += "\n" }
+        write(text)
+    }
+
+    static func warning(_ message: String) { line("warning: \(message)") }
+
+    static func note(_ message: String) { line("note: \(message)") }
+
+    /// Raw text (progress bars redraw with `\r`). Straight to fd 2: the C `stderr` global is shared mutable state to
+    /// Swift 6.
+    static func write(_ text: String) {
+        _ = text.utf8CString.withUnsafeBufferPointer { Glibc.write(2, $0.baseAddress, $0.count - 1) }
+    }
+
+    static var isTerminal: Bool { isatty(2) != 0 }
 }

@@ -8,13 +8,15 @@ struct PredictCommand: ParsableCommand {
         commandName: "predict",
         abstract: "Run a model forward on the rows of a CSV file.",
         discussion: """
-        One output row per input row, each value printed as the shortest text that reads back to the same value in
-        the model's dtype (f32, or f64 for f64 models). Dropout is off and BatchNormalization uses its moving
+        One output row per input row, each value printed as the shortest text that reads back to the same value in \
+        the model's dtype (f32, or f64 for f64 models). Dropout is off and BatchNormalization uses its moving \
         statistics. Writes to stdout unless -o is given.
         """)
 
     @Argument(help: "The model file (any format ModelKit reads).")
     var model: String
+
+    @OptionGroup var source: ModelInput
 
     @Option(help: "CSV of inputs: one sample per row.")
     var input: String
@@ -23,7 +25,7 @@ struct PredictCommand: ParsableCommand {
     var output: String?
 
     func run() throws {
-        let model = try EngineSupport.loadModel(model)
+        let model = try source.load(model)
         let inputs = try EngineSupport.readInputs(input, for: model.architecture)
         let outputColumns = Inference.outputShape(of: model.architecture).reduce(1, *)
         let bytes: [UInt8]

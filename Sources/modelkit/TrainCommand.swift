@@ -8,13 +8,19 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a model on CSV data; resume a checkpoint exactly where it stopped.",
         discussion: """
-        The model's stored optimizer, loss and training state are used; a model without them takes --optimizer and
-        --loss (same strings as init; defaults: adam, and a loss chosen from the output activation). --y holds
+        The model's stored optimizer, loss and training state are used; a model without them takes --optimizer and \
+        --loss (same strings as init; defaults: adam, and a loss chosen from the output activation). --y holds \
         one-hot rows (or one column per output) or, for the cross-entropies, one integer class label per row.
-        Without --shuffle batches are taken in file order; with it each epoch's order comes from the run's
-        counter-based RNG (seed --seed). A last, smaller batch ends each epoch.
-        --resume continues CKPT's run: --steps N more steps, or --epochs N up to epoch N in total; its stored batch
-        size and shuffling are used unless given here. Loss per epoch goes to stdout.
+
+        A checkpoint's optimizer state is continued only with the settings it was made with: --optimizer must agree \
+        with what the file records and supplies what it does not (a .keras file does not record Adam's betas or \
+        SGD's momentum); when settings are missing, train exits 1 naming them and the flag to add. \
+        --reset-optimizer starts fresh optimizer state instead.
+
+        Without --shuffle batches are taken in file order; with it each epoch's order comes from the run's \
+        counter-based RNG (seed --seed). A last, smaller batch ends each epoch. --resume continues CKPT's run: \
+        --steps N more steps, or --epochs N up to epoch N in total; its stored batch size and shuffling are used \
+        unless given here. Loss per epoch goes to stdout.
         """)
 
     @Argument(help: "The model or checkpoint to train.")
@@ -50,11 +56,17 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Continue the checkpoint's run (counters, RNG, position in the epoch, loss history).")
     var resume = false
 
-    @Option(help: "Optimizer for a model that stores none, e.g. adam:lr=0.001, sgd:lr=0.1,momentum=0.9.")
-    var optimizer: String?
+    @OptionGroup var source: ModelInput
 
-    @Option(help: "Loss for a model that stores none, e.g. categorical_crossentropy, mse.")
-    var loss: String?
+    @Option(help: "Optimizer for a model that stores none (e.g. adam:lr=0.001, sgd:lr=0.1,momentum=0.9), or the settings a checkpoint keeps state for but does not record; it must agree with what the checkpoint records.",
+            transform: OptionValue.optimizer)
+    var optimizer: OptimizerSetting?
+
+    @Flag(help: "Start fresh optimizer state (iteration 0, no slots) with --optimizer or the file's settings, e.g. to fine-tune at a new learning rate.")
+    var resetOptimizer = false
+
+    @Option(help: "Loss for a model that stores none, e.g. categorical_crossentropy, mse.", transform: OptionValue.loss)
+    var loss: Loss?
 
     func validate() throws {
         guard (epochs == nil) != (steps == nil) else { throw ValidationError("give exactly one of --epochs N and --steps N") }
@@ -65,7 +77,16 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        let start = try EngineSupport.loadModel(model, optimizer: try optimizer.map { try OptimizerSpec.parse($0) })
+        // With --reset-optimizer the file's optimizer state is set aside, so --optimizer need not agree with it.
+        var start = try source.load(model, optimizer: resetOptimizer ? nil : optimizer, use: .resume)
+        if resetOptimizer {
+            start.optimizer = try freshOptimizer(replacing: start.optimizer)
+        } else if let state = start.optimizer, state.unrecorded != nil {
+            throw state.unrecordedError(use: .resume)
+        }
+        if let loss, let stored = start.training?.loss, stored != loss {
+            throw CommandFailure(message: "error: \(model) records the loss \(stored.kind.rawValue)\(stored.fromLogits ? " (from logits)" : ""); --loss gives \(loss.kind.rawValue)\(loss.fromLogits ? " (from logits)" : "")")
+        }
         var options = TrainingOptions()
         options.resume = resume
         options.batchSize = batchSize
@@ -73,20 +94,8 @@ struct TrainCommand: ParsableCommand {
         options.seed = seed
         options.checkpointEvery = checkpointEvery
         options.stop = steps.map { .steps($0) } ?? .epochs(epochs ?? 0)
-        if let optimizer {
-            let config = try OptimizerSpec.parse(optimizer)
-            if let stored = start.optimizer?.config, stored != config {
-                EngineSupport.writeStderr("modelkit: warning: \(model) stores its own optimizer (\(stored.kindName)); --optimizer is ignored\n")
-            }
-            options.optimizer = config
-        }
-        if let loss {
-            let parsed = try LossSpec.parse(loss)
-            if let stored = start.training?.loss, stored != parsed {
-                EngineSupport.writeStderr("modelkit: warning: \(model) stores its own loss (\(stored.kind.rawValue)); --loss is ignored\n")
-            }
-            options.loss = parsed
-        }
+        options.optimizer = optimizer?.config
+        options.loss = loss
         let inputs = try EngineSupport.readInputs(x, for: start.architecture)
         let targets = try NumericCSV.readMatrix(path: y)
         guard targets.rows == inputs.rows else {
@@ -100,12 +109,12 @@ struct TrainCommand: ParsableCommand {
             case .step(let done, let planned, let batchLoss):
                 progress.update(done: done, total: planned, label: "loss \(batchLoss)")
             case .epoch(let number, let epochLoss):
-                if progress.enabled { EngineSupport.writeStderr("\r\u{1B}[K") }
+                if progress.enabled { Console.write("\r\u{1B}[K") }
                 print("epoch \(number): loss \(epochLoss)")
             case .checkpoint(let step, let checkpoint):
                 let path = Self.checkpointPath(output, step: step)
                 try EngineSupport.save(checkpoint, to: path)
-                if progress.enabled { EngineSupport.writeStderr("\r\u{1B}[K") }
+                if progress.enabled { Console.write("\r\u{1B}[K") }
                 print("checkpoint step \(step): \(path)")
             }
         }
@@ -123,5 +132,18 @@ struct TrainCommand: ParsableCommand {
             return String(output[..<dot]) + "-step\(step)" + String(output[dot...])
         }
         return output + "-step\(step)"
+    }
+
+    /// `--reset-optimizer`: new state with `--optimizer`'s settings, or the file's when it records them all.
+    func freshOptimizer(replacing stored: OptimizerState?) throws -> OptimizerState {
+        guard let stored else {
+            if let optimizer { return OptimizerState(config: optimizer.config) }
+            throw CommandFailure(message: "error: --reset-optimizer does not apply to \(model): it holds no optimizer state (give --optimizer to choose one)")
+        }
+        guard let config = optimizer?.config ?? (stored.unrecorded == nil ? stored.config : nil) else {
+            throw CommandFailure(message: "error: --reset-optimizer: \(model) does not record its optimizer's \(stored.unrecorded!.keys.joined(separator: ", ")); give the settings to start with, e.g. --optimizer \(stored.config.flagText)")
+        }
+        Console.note("--reset-optimizer: training starts fresh \(config.flagText) state; \(model)'s iteration \(stored.iteration) and \(stored.slotTensorCount) slot tensors are not used")
+        return OptimizerState(config: config)
     }
 }

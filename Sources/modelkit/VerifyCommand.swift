@@ -9,9 +9,9 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Run two model files forward on the same inputs and compare. Exit 0 when equivalent, 1 when not.",
         discussion: """
-        Each model runs in its own dtype. Without --input, --rows seeded random samples uniform in [-1, 1) are used.
-        For each output column, prints the max absolute and relative difference and the max distance in units in
-        the last place (counted in the coarser of the two dtypes). Equivalent when every pair satisfies
+        Each model runs in its own dtype. Without --input, --rows seeded random samples uniform in [-1, 1) are used. \
+        For each output column, prints the max absolute and relative difference and the max distance in units in \
+        the last place (counted in the coarser of the two dtypes). Equivalent when every pair satisfies \
         |a − b| ≤ atol + rtol·|b| (numpy.allclose), NaN matching NaN.
         """)
 
@@ -20,6 +20,8 @@ struct VerifyCommand: ParsableCommand {
 
     @Argument(help: "Second model file.")
     var b: String
+
+    @OptionGroup var source: ModelInput
 
     @Option(help: "CSV of inputs (default: seeded random inputs).")
     var input: String?
@@ -42,7 +44,7 @@ struct VerifyCommand: ParsableCommand {
     }
 
     func run() throws {
-        let modelA = try EngineSupport.loadModel(a), modelB = try EngineSupport.loadModel(b)
+        let modelA = try source.load(a), modelB = try source.load(b)
         guard modelA.architecture.inputShape == modelB.architecture.inputShape else {
             throw CommandFailure(message: "modelkit: not equivalent: input shapes differ (\(modelA.architecture.inputShape) vs \(modelB.architecture.inputShape))")
         }

@@ -54,8 +54,8 @@ enum KerasFixtures {
         let h5 = try KerasH5.read(path: KerasFixtures.path("keras/\(name)/model.h5"))
         var options = ReadOptions()
         // The .keras config does not record the optimizer's settings; give them as a user would.
-        options.optimizer = h5.optimizer?.config
-        let zip = try KerasZip.read(path: KerasFixtures.path("keras/\(name)/model.keras"), options: options)
+        options.optimizer = OptimizerSetting(try #require(h5.optimizer).config)
+        let zip = try ModelFiles.loadInProcess(path: KerasFixtures.path("keras/\(name)/model.keras"), format: .keras, options: options)
         #expect(zip.weights == h5.weights)
         let a = try #require(h5.optimizer), b = try #require(zip.optimizer)
         #expect(a.iteration == b.iteration)
@@ -157,9 +157,12 @@ enum KerasFixtures {
     @Test(arguments: KerasFixtures.cases)
     func resumingFromKerasZipReachesKerasAfterOutputs(name: String) throws {
         var options = ReadOptions()
-        // config.json does not record the SGD momentum; give what case.json says, as a user would with --optimizer.
-        if name == "sgd-regressor" { options.optimizer = .sgd(SGDConfig(learningRate: 0.05, momentum: 0.9, nesterov: true)) }
-        let model = try KerasZip.read(path: KerasFixtures.path("keras/\(name)/model.keras"), options: options)
+        // config.json does not record the optimizer's settings; give what case.json says, as a user would with --optimizer.
+        options.optimizer = try OptimizerSetting(parsing: [
+            "sgd-regressor": "sgd:lr=0.05,momentum=0.9,nesterov=true",
+            "adam-classifier": "adam:beta1=0.9,beta2=0.999,epsilon=1e-7",
+            "rmsprop-batchnorm": "rmsprop:rho=0.9,epsilon=1e-7"][name]!)
+        let model = try ModelFiles.loadInProcess(path: KerasFixtures.path("keras/\(name)/model.keras"), format: .keras, options: options)
         #expect(try Self.resumeError(model, case: name) <= 1e-5)
     }
 }
