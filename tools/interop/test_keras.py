@@ -19,11 +19,21 @@ def load_csv(path):
     return np.loadtxt(path, delimiter=",", dtype=np.float32, ndmin=2)
 
 
+def optimizer_flag(folder):
+    """`--optimizer` with the settings case.json records and the .keras file does not (config.json has no optimizer)."""
+    o = json.loads((folder / "case.json").read_text())["optimizer"]
+    keys = {"adam": ["beta_1", "beta_2", "epsilon"], "sgd": ["momentum", "nesterov"],
+            "rm_sprop": ["rho", "momentum", "epsilon", "centered"]}[o["name"]]
+    kind = {"rm_sprop": "rmsprop"}.get(o["name"], o["name"])
+    return kind + ":" + ",".join(f"{k.replace('_', '')}={str(o[k]).lower()}" for k in keys)
+
+
 @pytest.mark.parametrize("source", ["model.h5", "model.keras"])
 @pytest.mark.parametrize("case", CASES)
 def test_keras_loads_what_modelkit_writes(modelkit, workdir, fixtures_dir, case, source):
     folder = fixtures_dir / "keras" / case
-    modelkit("convert", folder / source, "out.mkf", expect=0)
+    settings = ["--optimizer", optimizer_flag(folder)] if source == "model.keras" else []
+    modelkit("convert", folder / source, "out.mkf", *settings, expect=0)
     modelkit("convert", "out.mkf", "back.h5", "--to", "keras-h5", expect=0)
     model = keras.models.load_model(workdir / "back.h5")
     predicted = model.predict(load_csv(folder / "inputs.csv"), verbose=0)
@@ -153,12 +163,13 @@ def test_cli_resumes_keras_training(modelkit, workdir, fixtures_dir, case, sourc
     folder = fixtures_dir / "keras" / case
     settings = json.loads((folder / "case.json").read_text())
     extra = []
-    if case == "sgd-regressor" and source == "model.keras":
-        # This .keras's config.json does not record the optimizer; without it the momentum slots cannot be used.
-        o = settings["optimizer"]
-        extra = ["--optimizer", f"sgd:lr={o['learning_rate']},momentum={o['momentum']},nesterov={str(o['nesterov']).lower()}"]
-        warned = modelkit("predict", folder / source, "--input", folder / "inputs.csv", "-o", "before.csv", expect=0)
-        assert "momentum" in warned.stderr and "not loaded" in warned.stderr
+    if source == "model.keras":
+        # config.json does not record the optimizer's settings: train refuses until --optimizer gives them.
+        refused = modelkit("train", folder / source, "--x", folder / "continue_x.csv", "--y", folder / "continue_y.csv",
+                           "--batch-size", settings["batch_size"], "--steps", settings["continue_steps"], "-o", "after.mkf",
+                           expect=1)
+        assert "does not record" in refused.stderr and "--optimizer" in refused.stderr, refused.stderr
+        extra = ["--optimizer", optimizer_flag(folder)]
     modelkit("train", folder / source, "--x", folder / "continue_x.csv", "--y", folder / "continue_y.csv",
              "--batch-size", settings["batch_size"], "--steps", settings["continue_steps"], "-o", "after.mkf", *extra, expect=0)
     modelkit("predict", "after.mkf", "--input", folder / "inputs.csv", "-o", "after.csv", expect=0)
