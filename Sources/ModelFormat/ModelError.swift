@@ -21,6 +21,8 @@ public enum ModelError: Error, Sendable, Equatable {
     case invalidOffset(tensor: String, offset: Int, message: String)
     /// Two tensors or layers share a name.
     case duplicateName(String)
+    /// A reserved word that must be zero is not: `structure` is `preamble` or `trailer`, `offset` its byte offset.
+    case nonZeroReserved(structure: String, offset: Int, value: UInt32)
     /// A tensor's shape disagrees with what is expected (from the architecture, or its byte length).
     case shapeMismatch(name: String, expected: [Int], detail: String)
     /// A tensor the architecture needs is missing.
@@ -57,6 +59,8 @@ extension ModelError: CustomStringConvertible {
         case .invalidHeader(let offset, let message): return "invalid header (at byte \(offset)): \(message)"
         case .invalidOffset(let tensor, let offset, let message): return "tensor '\(tensor)': bad data range at byte \(offset): \(message)"
         case .duplicateName(let name): return "duplicate name '\(name)'"
+        case .nonZeroReserved(let structure, let offset, let value):
+            return "reserved word of the \(structure) at byte \(offset) is \(value), must be 0"
         case .shapeMismatch(let name, let expected, let detail):
             return "tensor '\(name)': shape mismatch, expected \(expected): \(detail)"
         case .missingTensor(let name): return "missing tensor '\(name)'"
