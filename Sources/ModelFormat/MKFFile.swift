@@ -219,10 +219,12 @@ public enum MKFFile {
         try requireZeros(bytes, from: preambleSize + h, to: min(dataStart, size))
         var entries: [TensorEntry] = []
         var names = Set<String>()
+        var slots = SlotEntryCheck()
         var expectedOffset = 0
         for (i, value) in try root.array("tensors").enumerated() {
             let entry = try tensorEntry(value, index: i)
             guard names.insert(entry.name).inserted else { throw ModelError.duplicateName(entry.name) }
+            if let parameter = entry.parameter, let slot = entry.slot { try slots.add(name: entry.name, parameter: parameter, slot: slot) }
             guard entry.offset == expectedOffset else {
                 throw ModelError.invalidOffset(tensor: entry.name, offset: dataStart + entry.offset,
                                                message: "expected data offset \(expectedOffset): tensors must tile the data section in order with only 64-byte alignment padding")

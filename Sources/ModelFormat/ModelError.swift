@@ -23,6 +23,10 @@ public enum ModelError: Error, Sendable, Equatable {
     case duplicateName(String)
     /// A reserved word that must be zero is not: `structure` is `preamble` or `trailer`, `offset` its byte offset.
     case nonZeroReserved(structure: String, offset: Int, value: UInt32)
+    /// An optimizer slot's tensor name is not `optimizer/<parameter>/<slot>` for the parameter and slot it is filed under.
+    case slotNameMismatch(tensor: String, expected: String)
+    /// Two tensors hold the same slot of the same parameter.
+    case duplicateSlot(parameter: String, slot: String, tensors: [String])
     /// A tensor's shape disagrees with what is expected (from the architecture, or its byte length).
     case shapeMismatch(name: String, expected: [Int], detail: String)
     /// A tensor the architecture needs is missing.
@@ -61,6 +65,10 @@ extension ModelError: CustomStringConvertible {
         case .duplicateName(let name): return "duplicate name '\(name)'"
         case .nonZeroReserved(let structure, let offset, let value):
             return "reserved word of the \(structure) at byte \(offset) is \(value), must be 0"
+        case .slotNameMismatch(let tensor, let expected):
+            return "tensor '\(tensor)': an optimizer slot must be named '\(expected)' (optimizer/<parameter>/<slot>)"
+        case .duplicateSlot(let parameter, let slot, let tensors):
+            return "tensors \(tensors.map { "'\($0)'" }.joined(separator: " and ")) are both slot '\(slot)' of '\(parameter)'"
         case .shapeMismatch(let name, let expected, let detail):
             return "tensor '\(name)': shape mismatch, expected \(expected): \(detail)"
         case .missingTensor(let name): return "missing tensor '\(name)'"

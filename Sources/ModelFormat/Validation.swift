@@ -31,3 +31,22 @@ extension Model {
         }
     }
 }
+
+/// The rules on a file's optimizer slot entries that a `Model` cannot hold to (it keys slots by parameter and slot,
+/// so a second entry would overwrite the first and a name would be forgotten): each is `optimizer/<parameter>/<slot>`,
+/// and no two are the same slot of the same parameter. Every reader that lists slots with their names (`.mkf`, the
+/// JSON and CSV dumps) applies them entry by entry, in file order.
+public struct SlotEntryCheck: Sendable {
+    /// Tensor name by `parameter/slot`.
+    private var seen: [String: String] = [:]
+    public init() {}
+
+    public mutating func add(name: String, parameter: String, slot: String) throws(ModelError) {
+        let expected = NamedTensor.slotName(parameter: parameter, slot: slot)
+        if let first = seen[expected] {
+            throw ModelError.duplicateSlot(parameter: parameter, slot: slot, tensors: [first, name])
+        }
+        seen[expected] = name
+        guard name == expected else { throw ModelError.slotNameMismatch(tensor: name, expected: expected) }
+    }
+}

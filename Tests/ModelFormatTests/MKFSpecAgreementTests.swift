@@ -2,8 +2,33 @@ import Foundation
 import Testing
 @testable import ModelFormat
 
-/// What spec/binary-format.md says a reader refuses, refused member by member (issue 9, section 2).
+/// What spec/binary-format.md says a reader refuses, refused member by member (issue 9, section 2): reserved words,
+/// slot names, duplicate slots, slots the optimizer does not keep, slot dtypes.
 @Suite struct MKFSpecAgreementTests {
+    /// A file of a 2→1 dense layer without bias (`d/kernel`, f32 [2, 1]) whose optimizer is `optimizer` and whose
+    /// slot entries follow the kernel, each 8 zero bytes of shape [2, 1] in `slotDType` (f32 or i32), with correct checksums.
+    static func slotFile(optimizer: String, slots: [(name: String, parameter: String, slot: String)],
+                         slotDType: String = "f32") -> [UInt8] {
+        let zeros = [UInt8](repeating: 0, count: 8)
+        let crc = CRC32C.checksum(zeros)
+        var entries = [#"{"name":"d/kernel","role":"weight","dtype":"f32","shape":[2,1],"offset":0,"length":8,"crc32c":\#(crc)}"#]
+        for (i, s) in slots.enumerated() {
+            entries.append(#"{"name":"\#(s.name)","role":"optimizer_slot","parameter":"\#(s.parameter)","slot":"\#(s.slot)","dtype":"\#(slotDType)","shape":[2,1],"offset":\#(64 * (i + 1)),"length":8,"crc32c":\#(crc)}"#)
+        }
+        let header = #"{"architecture":\#(oneTensorArchitecture),"tensors":[\#(entries.joined(separator: ","))],"optimizer":\#(optimizer)}"#
+        var data: [UInt8] = []
+        for i in 0...slots.count { data += zeros + (i < slots.count ? [UInt8](repeating: 0, count: 56) : []) }
+        return craftMKF(header: header, data: data, tensorCRCs: Array(repeating: crc, count: slots.count + 1))
+    }
+
+    static let adam = #"{"type":"adam","iteration":1,"learning_rate":0.001}"#
+
+    @Test func wellFormedSlotFileLoads() throws {
+        let model = try decode(Self.slotFile(optimizer: Self.adam, slots: [
+            ("optimizer/d/kernel/momentum", "d/kernel", "momentum"), ("optimizer/d/kernel/velocity", "d/kernel", "velocity")]))
+        #expect(model.optimizer?.slots["d/kernel"]?.keys.sorted() == ["momentum", "velocity"])
+    }
+
     // MARK: Reserved words
 
     /// The dense-f32 golden model's file with the reserved words at bytes 24 and T+24 set to `preamble` and
@@ -36,5 +61,22 @@ import Testing
     @Test func nonzeroTrailerReservedWordIsRefusedNotAsAChecksum() throws {
         let bytes = try Self.withReserved(trailer: 0x0100)
         expectError(bytes) { $0 == .nonZeroReserved(structure: "trailer", offset: bytes.count - 32 + 24, value: 0x0100) }
+    }
+
+    // MARK: Slots
+
+    @Test func slotNamedOtherThanItsParameterAndSlotIsRefused() {
+        let bytes = Self.slotFile(optimizer: Self.adam, slots: [("optimizer/d/kernel/velocity", "d/kernel", "momentum")])
+        expectError(bytes) { $0 == .slotNameMismatch(tensor: "optimizer/d/kernel/velocity", expected: "optimizer/d/kernel/momentum") }
+        let elsewhere = Self.slotFile(optimizer: Self.adam, slots: [("moments/d/kernel", "d/kernel", "momentum")])
+        expectError(elsewhere) { $0 == .slotNameMismatch(tensor: "moments/d/kernel", expected: "optimizer/d/kernel/momentum") }
+    }
+
+    @Test func twoTensorsForOneSlotAreRefused() {
+        let bytes = Self.slotFile(optimizer: Self.adam, slots: [
+            ("optimizer/d/kernel/momentum", "d/kernel", "momentum"), ("optimizer/d/kernel/momentum_copy", "d/kernel", "momentum")])
+        expectError(bytes) {
+            $0 == .duplicateSlot(parameter: "d/kernel", slot: "momentum", tensors: ["optimizer/d/kernel/momentum", "optimizer/d/kernel/momentum_copy"])
+        }
     }
 }

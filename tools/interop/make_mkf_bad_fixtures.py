@@ -59,6 +59,11 @@ CASES = {
                                "reserved word of the preamble at byte 24 is 7, must be 0"),
     "reserved-trailer-word": (frame([weight()], trailer_reserved=1),
                               "reserved word of the trailer at byte 408 is 1, must be 0"),
+    "slot-misnamed": (frame([weight(), slot("optimizer/d/kernel/velocity", "d/kernel", "momentum")], ADAM),
+                      "tensor 'optimizer/d/kernel/velocity': an optimizer slot must be named 'optimizer/d/kernel/momentum'"),
+    "duplicate-slot": (frame([weight(), slot("optimizer/d/kernel/momentum", "d/kernel", "momentum"),
+                              slot("optimizer/d/kernel/momentum_copy", "d/kernel", "momentum")], ADAM),
+                       "tensors 'optimizer/d/kernel/momentum' and 'optimizer/d/kernel/momentum_copy' are both slot 'momentum' of 'd/kernel'"),
 }
 
 
