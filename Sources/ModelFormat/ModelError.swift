@@ -27,6 +27,9 @@ public enum ModelError: Error, Sendable, Equatable {
     case slotNameMismatch(tensor: String, expected: String)
     /// Two tensors hold the same slot of the same parameter.
     case duplicateSlot(parameter: String, slot: String, tensors: [String])
+    /// A slot the optimizer, with its settings, does not keep (`average_gradient` for Adam, `momentum` for SGD with
+    /// momentum 0); `optimizer` names the settings, `keeps` the slots it does keep.
+    case unusedSlot(tensor: String, optimizer: String, keeps: [String])
     /// A tensor's shape disagrees with what is expected (from the architecture, or its byte length).
     case shapeMismatch(name: String, expected: [Int], detail: String)
     /// A tensor the architecture needs is missing.
@@ -69,6 +72,8 @@ extension ModelError: CustomStringConvertible {
             return "tensor '\(tensor)': an optimizer slot must be named '\(expected)' (optimizer/<parameter>/<slot>)"
         case .duplicateSlot(let parameter, let slot, let tensors):
             return "tensors \(tensors.map { "'\($0)'" }.joined(separator: " and ")) are both slot '\(slot)' of '\(parameter)'"
+        case .unusedSlot(let tensor, let optimizer, let keeps):
+            return "tensor '\(tensor)': \(optimizer) keeps no such slot (\(keeps.isEmpty ? "it keeps none" : "its slots: " + keeps.joined(separator: ", ")))"
         case .shapeMismatch(let name, let expected, let detail):
             return "tensor '\(name)': shape mismatch, expected \(expected): \(detail)"
         case .missingTensor(let name): return "missing tensor '\(name)'"

@@ -24,4 +24,13 @@ import ModelFormat
             try Self.read { $0.replacingOccurrences(of: #""parameter":"dense/kernel","slot":"velocity""#, with: #""parameter":"dense/kernel","slot":"momentum""#) }
         }
     }
+
+    @Test func slotTheOptimizerDoesNotKeepIsRefused() {
+        let renamed = { (t: String) in
+            t.replacingOccurrences(of: #""name":"optimizer/dense/kernel/velocity_hat","role":"optimizer_slot","parameter":"dense/kernel","slot":"velocity_hat""#,
+                                   with: #""name":"optimizer/dense/kernel/average_gradient","role":"optimizer_slot","parameter":"dense/kernel","slot":"average_gradient""#)
+        }
+        #expect(throws: ModelError.unusedSlot(tensor: "optimizer/dense/kernel/average_gradient", optimizer: "adam with amsgrad",
+                                              keeps: ["momentum", "velocity", "velocity_hat"])) { try Self.read(renamed) }
+    }
 }

@@ -79,4 +79,41 @@ import Testing
             $0 == .duplicateSlot(parameter: "d/kernel", slot: "momentum", tensors: ["optimizer/d/kernel/momentum", "optimizer/d/kernel/momentum_copy"])
         }
     }
+
+    @Test func slotTheOptimizerDoesNotKeepIsRefused() {
+        let bytes = Self.slotFile(optimizer: Self.adam, slots: [("optimizer/d/kernel/average_gradient", "d/kernel", "average_gradient")])
+        expectError(bytes) {
+            $0 == .unusedSlot(tensor: "optimizer/d/kernel/average_gradient", optimizer: "adam without amsgrad", keeps: ["momentum", "velocity"])
+        }
+    }
+
+    @Test func sgdMomentumSlotWithoutMomentumMemberIsRefused() {
+        let sgd = #"{"type":"sgd","iteration":1,"learning_rate":0.1}"#
+        let bytes = Self.slotFile(optimizer: sgd, slots: [("optimizer/d/kernel/momentum", "d/kernel", "momentum")])
+        expectError(bytes) { $0 == .unusedSlot(tensor: "optimizer/d/kernel/momentum", optimizer: "sgd with momentum 0.0", keeps: []) }
+        let withMomentum = #"{"type":"sgd","iteration":1,"learning_rate":0.1,"momentum":0.9}"#
+        #expect(throws: Never.self) { try decode(Self.slotFile(optimizer: withMomentum, slots: [("optimizer/d/kernel/momentum", "d/kernel", "momentum")])) }
+    }
+
+    @Test func unusedSlotIsRefusedByValidateSoEveryReaderAndWriterRefusesIt() {
+        var model = Model(architecture: try! HeaderSchema.architecture(try! JSONParser.parse(Array(oneTensorArchitecture.utf8))),
+                          weights: ["d/kernel": Tensor([0, 0] as [Float], shape: [2, 1])])
+        model.optimizer = OptimizerState(config: .rmsprop(RMSpropConfig()), slots: ["d/kernel": ["momentum": Tensor([0, 0] as [Float], shape: [2, 1])]])
+        #expect(throws: ModelError.unusedSlot(tensor: "optimizer/d/kernel/momentum", optimizer: "rmsprop with momentum 0.0, not centered", keeps: ["velocity"])) {
+            try model.validate()
+        }
+        #expect(throws: ModelError.self) { try MKFFile.encode(model) }
+    }
+
+    @Test func slotsMustBeFloatingPoint() {
+        let bytes = Self.slotFile(optimizer: Self.adam, slots: [("optimizer/d/kernel/momentum", "d/kernel", "momentum")], slotDType: "i32")
+        expectError(bytes) { if case .unknownDType("i32", let location) = $0 { return location.contains("optimizer/d/kernel/momentum") }; return false }
+    }
+
+    @Test func slotDTypeMayDifferFromItsParameters() throws {
+        var model = Model(architecture: try HeaderSchema.architecture(try JSONParser.parse(Array(oneTensorArchitecture.utf8))),
+                          weights: ["d/kernel": Tensor([1, 2] as [Float], shape: [2, 1])])
+        model.optimizer = OptimizerState(config: .adam(AdamConfig()), slots: ["d/kernel": ["momentum": Tensor([0.5, 0.25] as [Double], shape: [2, 1])]])
+        #expect(try decode(try MKFFile.encode(model)) == model)
+    }
 }

@@ -64,6 +64,15 @@ CASES = {
     "duplicate-slot": (frame([weight(), slot("optimizer/d/kernel/momentum", "d/kernel", "momentum"),
                               slot("optimizer/d/kernel/momentum_copy", "d/kernel", "momentum")], ADAM),
                        "tensors 'optimizer/d/kernel/momentum' and 'optimizer/d/kernel/momentum_copy' are both slot 'momentum' of 'd/kernel'"),
+    "slot-the-optimizer-does-not-keep": (
+        frame([weight(), slot("optimizer/d/kernel/average_gradient", "d/kernel", "average_gradient")], ADAM),
+        "tensor 'optimizer/d/kernel/average_gradient': adam without amsgrad keeps no such slot (its slots: momentum, velocity)"),
+    "sgd-momentum-slot-without-momentum": (
+        frame([weight(), slot("optimizer/d/kernel/momentum", "d/kernel", "momentum")],
+              {"type": "sgd", "iteration": 1, "learning_rate": 0.1}),
+        "tensor 'optimizer/d/kernel/momentum': sgd with momentum 0.0 keeps no such slot (it keeps none)"),
+    "integer-slot": (frame([weight(), slot("optimizer/d/kernel/momentum", "d/kernel", "momentum", dtype="i32")], ADAM),
+                     "unknown dtype 'i32' at tensor 'optimizer/d/kernel/momentum' (optimizer slots must be floating point)"),
 }
 
 
