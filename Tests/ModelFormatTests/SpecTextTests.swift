@@ -3,7 +3,8 @@ import Testing
 @testable import ModelFormat
 
 /// The spec's own words, read from spec/*.md, held against the code: the defaults table of spec/binary-format.md
-/// against what `HeaderSchema` takes for each absent member, the names it lists against the names the reader accepts.
+/// against what `HeaderSchema` takes for each absent member, the names it lists against the names the reader accepts,
+/// and spec/hdf5-layout.md's pre-open checks against `HDF5Guard`.
 @Suite struct SpecTextTests {
     static func spec(_ name: String) throws -> String {
         try String(contentsOf: Fixtures.root.deletingLastPathComponent().appendingPathComponent("spec/\(name)"), encoding: .utf8)
@@ -111,5 +112,13 @@ import Testing
         let header = #"{"architecture":\#(oneTensorArchitecture),"tensors":[{"name":"d/kernel","role":"weight","dtype":"f32","shape":[2,1],"offset":0,"length":8,"crc32c":\#(crc)}],"optimizer":null,"training":null,"metadata":null}"#
         let model = try decode(craftMKF(header: header, data: kernel, tensorCRCs: [crc]))
         #expect(model.optimizer == nil && model.training == nil && model.metadata.isEmpty)
+    }
+
+    @Test func hdf5PreOpenChecksAreStatedInProse() throws {
+        let rules = Self.section(try Self.spec("hdf5-layout.md"), "## Reading rules").joined(separator: "\n")
+        #expect(!rules.contains("Sources/"), "the reading rules point at a source file instead of stating the checks")
+        for fact in ["`GCOL`", "free-space object", "size 0", "1, 2, 4 or 8", "\(HDF5.maxCollectionsForDescriptorScan) collections", "512"] {
+            #expect(rules.contains(fact), "spec/hdf5-layout.md's reading rules do not state: \(fact)")
+        }
     }
 }
