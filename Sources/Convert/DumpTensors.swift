@@ -34,6 +34,7 @@ extension NamedTensor {
         var weights: [String: Tensor] = [:]
         var slots: [String: [String: Tensor]] = [:]
         var names = Set<String>()
+        var slotEntries = SlotEntryCheck()
         for t in tensors {
             guard names.insert(t.name).inserted else { throw ModelError.duplicateName(t.name) }
             switch t.role {
@@ -42,7 +43,7 @@ extension NamedTensor {
                 guard let parameter = t.parameter, let slot = t.slot else {
                     throw ModelError.invalidValue(field: "tensor '\(t.name)'", message: "an optimizer slot needs its parameter and slot names")
                 }
-                guard slots[parameter]?[slot] == nil else { throw ModelError.duplicateName("optimizer slot \(parameter)/\(slot)") }
+                try slotEntries.add(name: t.name, parameter: parameter, slot: slot)
                 slots[parameter, default: [:]][slot] = t.tensor
             }
         }

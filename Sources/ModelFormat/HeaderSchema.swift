@@ -96,22 +96,26 @@ public enum HeaderSchema {
         return Layer(name: name, kind: kind)
     }
 
+    /// A listed name (the empty string, which `Activation(name:)` takes for linear on the command line, is not one),
+    /// or an object naming one with finite parameters; absent parameters take the spec's defaults.
     public static func activation(_ v: JSONValue, path: String) throws(ModelError) -> Activation {
-        if case .string(let name) = v {
-            guard let a = Activation(name: name) else { throw ModelError.unsupported("activation '\(name)' at \(path)") }
+        func named(_ name: String) throws(ModelError) -> Activation {
+            guard !name.isEmpty, let a = Activation(name: name) else { throw ModelError.unsupported("activation '\(name)' at \(path)") }
             return a
         }
+        if case .string(let name) = v { return try named(name) }
         let r = Reader(value: v, path: path)
+        func finite(_ key: String, default d: Double) throws(ModelError) -> Double {
+            let x = try r.double(key, default: d)
+            guard x.isFinite else { throw ModelError.invalidValue(field: "\(path).\(key)", message: "must be finite, got \(x)") }
+            return x
+        }
         let name = try r.string("name")
         switch name {
-        case "leaky_relu":
-            let s = try r.double("negative_slope", default: 0.2)
-            return .leakyRelu(negativeSlope: s)
-        case "elu": return .elu(alpha: try r.double("alpha", default: 1.0))
+        case "leaky_relu": return .leakyRelu(negativeSlope: try finite("negative_slope", default: 0.2))
+        case "elu": return .elu(alpha: try finite("alpha", default: 1.0))
         case "gelu": return .gelu(approximate: try r.bool("approximate", default: false))
-        default:
-            guard let a = Activation(name: name) else { throw ModelError.unsupported("activation '\(name)' at \(path)") }
-            return a
+        default: return try named(name)
         }
     }
 

@@ -203,6 +203,7 @@ public enum MKFFile {
         let headerBytes = UnsafeRawBufferPointer(rebasing: bytes[preambleSize..<(preambleSize + h)])
         let crc = CRC32C.checksum(headerBytes, continuing: CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[0..<28])))
         guard crc == storedCRC else { throw ModelError.checksumMismatch(what: "header", offset: 0) }
+        try requireReservedZero(bytes, at: 24, in: "preamble")
 
         let json: JSONValue
         do { json = try JSONParser.parse(headerBytes) } catch {
@@ -218,10 +219,12 @@ public enum MKFFile {
         try requireZeros(bytes, from: preambleSize + h, to: min(dataStart, size))
         var entries: [TensorEntry] = []
         var names = Set<String>()
+        var slots = SlotEntryCheck()
         var expectedOffset = 0
         for (i, value) in try root.array("tensors").enumerated() {
             let entry = try tensorEntry(value, index: i)
             guard names.insert(entry.name).inserted else { throw ModelError.duplicateName(entry.name) }
+            if let parameter = entry.parameter, let slot = entry.slot { try slots.add(name: entry.name, parameter: parameter, slot: slot) }
             guard entry.offset == expectedOffset else {
                 throw ModelError.invalidOffset(tensor: entry.name, offset: dataStart + entry.offset,
                                                message: "expected data offset \(expectedOffset): tensors must tile the data section in order with only 64-byte alignment padding")
@@ -251,16 +254,22 @@ public enum MKFFile {
         guard CRC32C.checksum(UnsafeRawBufferPointer(rebasing: trailer[0..<28])) == trailer.loadUnaligned(fromByteOffset: 28, as: UInt32.self).littleEndian else {
             throw ModelError.checksumMismatch(what: "trailer", offset: trailerOffset)
         }
+        try requireReservedZero(bytes, at: trailerOffset + 24, in: "trailer")
         var fileChecksum = CRC32C.checksum(le(storedCRC))
         for e in entries { fileChecksum = CRC32C.checksum(le(e.crc32c), continuing: fileChecksum) }
         guard trailer.loadUnaligned(fromByteOffset: 8, as: UInt64.self).littleEndian == UInt64(trailerOffset),
               trailer.loadUnaligned(fromByteOffset: 16, as: UInt32.self).littleEndian == fileChecksum,
-              trailer.loadUnaligned(fromByteOffset: 20, as: UInt32.self).littleEndian == UInt32(entries.count),
-              trailer.loadUnaligned(fromByteOffset: 24, as: UInt32.self) == 0 else {
+              trailer.loadUnaligned(fromByteOffset: 20, as: UInt32.self).littleEndian == UInt32(entries.count) else {
             throw ModelError.checksumMismatch(what: "trailer", offset: trailerOffset)
         }
         return Header(version: (major, minor), architecture: architecture, tensors: entries, optimizer: optimizer,
                       training: training, metadata: metadata, fileSize: size, dataStart: dataStart)
+    }
+
+    /// The reserved words at 24 and T+24 are 0 in 1.x: a minor version adds JSON members and flags, never framing.
+    static func requireReservedZero(_ bytes: UnsafeRawBufferPointer, at offset: Int, in structure: String) throws(ModelError) {
+        let value = bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian
+        guard value == 0 else { throw ModelError.nonZeroReserved(structure: structure, offset: offset, value: value) }
     }
 
     static func requireZeros(_ bytes: UnsafeRawBufferPointer, from: Int, to: Int) throws(ModelError) {

@@ -37,6 +37,9 @@ public struct NamedTensor: Sendable {
     }
 
     public static let slotPrefix = "optimizer/"
+
+    /// `optimizer/<parameter>/<slot>`: the one name a slot tensor has in every format.
+    public static func slotName(parameter: String, slot: String) -> String { "\(slotPrefix)\(parameter)/\(slot)" }
 }
 
 extension Model {
@@ -58,7 +61,7 @@ extension Model {
                 let slots = optimizer.slots[parameter]!
                 let names = known.filter { slots[$0] != nil } + slots.keys.sorted().filter { !known.contains($0) }
                 for slot in names {
-                    out.append(NamedTensor(name: "\(NamedTensor.slotPrefix)\(parameter)/\(slot)", role: .optimizerSlot,
+                    out.append(NamedTensor(name: NamedTensor.slotName(parameter: parameter, slot: slot), role: .optimizerSlot,
                                            parameter: parameter, slot: slot, tensor: slots[slot]!))
                 }
             }

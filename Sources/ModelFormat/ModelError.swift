@@ -21,6 +21,15 @@ public enum ModelError: Error, Sendable, Equatable {
     case invalidOffset(tensor: String, offset: Int, message: String)
     /// Two tensors or layers share a name.
     case duplicateName(String)
+    /// A reserved word that must be zero is not: `structure` is `preamble` or `trailer`, `offset` its byte offset.
+    case nonZeroReserved(structure: String, offset: Int, value: UInt32)
+    /// An optimizer slot's tensor name is not `optimizer/<parameter>/<slot>` for the parameter and slot it is filed under.
+    case slotNameMismatch(tensor: String, expected: String)
+    /// Two tensors hold the same slot of the same parameter.
+    case duplicateSlot(parameter: String, slot: String, tensors: [String])
+    /// A slot the optimizer, with its settings, does not keep (`average_gradient` for Adam, `momentum` for SGD with
+    /// momentum 0); `optimizer` names the settings, `keeps` the slots it does keep.
+    case unusedSlot(tensor: String, optimizer: String, keeps: [String])
     /// A tensor's shape disagrees with what is expected (from the architecture, or its byte length).
     case shapeMismatch(name: String, expected: [Int], detail: String)
     /// A tensor the architecture needs is missing.
@@ -61,6 +70,14 @@ extension ModelError: CustomStringConvertible {
         case .invalidHeader(let offset, let message): return "invalid header (at byte \(offset)): \(message)"
         case .invalidOffset(let tensor, let offset, let message): return "tensor '\(tensor)': bad data range at byte \(offset): \(message)"
         case .duplicateName(let name): return "duplicate name '\(name)'"
+        case .nonZeroReserved(let structure, let offset, let value):
+            return "reserved word of the \(structure) at byte \(offset) is \(value), must be 0"
+        case .slotNameMismatch(let tensor, let expected):
+            return "tensor '\(tensor)': an optimizer slot must be named '\(expected)' (optimizer/<parameter>/<slot>)"
+        case .duplicateSlot(let parameter, let slot, let tensors):
+            return "tensors \(tensors.map { "'\($0)'" }.joined(separator: " and ")) are both slot '\(slot)' of '\(parameter)'"
+        case .unusedSlot(let tensor, let optimizer, let keeps):
+            return "tensor '\(tensor)': \(optimizer) keeps no such slot (\(keeps.isEmpty ? "it keeps none" : "its slots: " + keeps.joined(separator: ", ")))"
         case .shapeMismatch(let name, let expected, let detail):
             return "tensor '\(name)': shape mismatch, expected \(expected): \(detail)"
         case .missingTensor(let name): return "missing tensor '\(name)'"

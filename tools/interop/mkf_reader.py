@@ -52,6 +52,8 @@ def read(path):
     header_bytes = data[32:32 + hlen]
     if crc32c(header_bytes, crc32c(data[:28])) != hcrc:
         raise MKFError("header checksum")
+    if reserved != 0:
+        raise MKFError(f"reserved word at byte 24 is {reserved}")
     header = json.loads(header_bytes.decode("utf-8"))
     d = align64(32 + hlen)
     if any(data[32 + hlen:d]):
@@ -77,4 +79,6 @@ def read(path):
         raise MKFError("trailer fields")
     if crc32c(data[t:t + 28]) != tcrc:
         raise MKFError("trailer checksum")
+    if reserved2 != 0:
+        raise MKFError(f"reserved word at byte {t + 24} is {reserved2}")
     return header, tensors

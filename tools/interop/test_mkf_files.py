@@ -52,6 +52,14 @@ def test_golden_fixtures_read_by_the_spec_reader(fixtures_dir, modelkit):
         modelkit("check", path, expect=0)
 
 
+@pytest.mark.parametrize("case", ["reserved-preamble-word", "reserved-trailer-word"])
+def test_spec_reader_refuses_nonzero_reserved_words_like_check(fixtures_dir, modelkit, case):
+    path = fixtures_dir / "bad" / "mkf" / f"{case}.mkf"
+    with pytest.raises(mkf_reader.MKFError, match="reserved word"):
+        mkf_reader.read(path)
+    modelkit("check", path, expect=1)
+
+
 def test_h5_conversion_holds_the_same_arrays(modelkit, workdir):
     modelkit("init", "--arch", "6-9relu-4softmax", "--optimizer", "adam", "--seed", "2", "-o", "m.mkf", expect=0)
     modelkit("convert", "m.mkf", "m.h5", expect=0)
