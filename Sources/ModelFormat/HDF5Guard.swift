@@ -61,11 +61,15 @@ extension HDF5 {
                 if p + 16 > end { break }  // too small for an object header: free space
                 let index = bytes.loadUnaligned(fromByteOffset: p, as: UInt16.self)
                 let objectSize = bytes.loadUnaligned(fromByteOffset: p + 8, as: UInt64.self)
+                func pastTheEnd() -> ModelError {
+                    .format("HDF5: \(source): corrupt global heap at byte \(at): object \(index) at byte \(p) claims \(objectSize) bytes, past the collection's end at byte \(end)")
+                }
                 let need: UInt64
                 if index > 0 {
-                    let (aligned, overflow) = objectSize.addingReportingOverflow(7)
-                    guard !overflow else { throw ModelError.format("HDF5: \(source): corrupt global heap at byte \(at): object \(index) at byte \(p) claims \(objectSize) bytes") }
-                    need = 16 + (aligned & ~7)
+                    // A 16-byte object header, then the data padded to 8 bytes. The size is compared with the room
+                    // left before it is padded: a size near 2^64 would overflow the sum (found by tools/fuzz, keras_h5).
+                    guard objectSize <= UInt64(end - p - 16) else { throw pastTheEnd() }
+                    need = 16 + ((objectSize + 7) & ~7)
                     collection.objects[index] = objectSize
                 } else {
                     need = objectSize
@@ -73,9 +77,7 @@ extension HDF5 {
                 guard need > 0 else {
                     throw ModelError.format("HDF5: \(source): corrupt global heap at byte \(at): a free-space object of size 0 at byte \(p) (libhdf5 would never finish reading it)")
                 }
-                guard need <= UInt64(end - p) else {
-                    throw ModelError.format("HDF5: \(source): corrupt global heap at byte \(at): object \(index) at byte \(p) claims \(objectSize) bytes, past the collection's end at byte \(end)")
-                }
+                guard need <= UInt64(end - p) else { throw pastTheEnd() }
                 p += Int(need)
             }
             found.append(collection)

@@ -76,7 +76,7 @@ struct ResumeTests {
 
     @Test func resumeWithoutStateIsATypedError() throws {
         let start = randomModel(Self.architecture, dtype: .f32, seed: 6)
-        #expect(throws: ModelError.self) {
+        #expect(throws: ModelError.invalidValue(field: "training", message: "--resume needs a checkpoint with a training state; this model has none")) {
             try Training.run(start, data: Self.data(), options: options(Self.optimizers[0], shuffle: false, stop: .steps(1), resume: true))
         }
     }
@@ -85,7 +85,7 @@ struct ResumeTests {
         let start = randomModel(Self.architecture, dtype: .f32, seed: 6)
         var data = Self.data()
         data.targets[4] = 3
-        #expect(throws: ModelError.self) {
+        #expect(throws: ModelError.invalidValue(field: "targets row 5", message: "label 3.0 is not an integer class in 0..<3")) {
             try Training.run(start, data: data, options: options(Self.optimizers[0], shuffle: false, stop: .steps(1), resume: false))
         }
     }

@@ -1,7 +1,7 @@
 import Convert
 import ModelFormat
 
-// seeds: Fixtures/csv/*.csv Fixtures/bad/csv/*
+// seeds: Fixtures/bad/csv/*/*.csv
 /// Arbitrary bytes as a numeric CSV matrix (the --input/--x/--y reader and each tensor file of a CSV dump).
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {

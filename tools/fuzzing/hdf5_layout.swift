@@ -2,6 +2,7 @@ import Convert
 import ModelFormat
 
 // libhdf5: isolated
+// reads: h5
 // seeds: Fixtures/fuzz/hdf5_layout/* Fixtures/h5/*.h5 Fixtures/bad/h5/*
 /// Arbitrary bytes, as an in-memory HDF5 file image, as ModelKit's HDF5 layout: loading must throw or return, never crash, hang or over-allocate.
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -1,6 +1,7 @@
 import Convert
 import ModelFormat
 
+// reads: json
 // seeds: Fixtures/json/*.json Fixtures/bad/json/*
 /// Arbitrary bytes as a ModelKit JSON dump: loading must throw or return, never crash, hang or over-allocate.
 @_cdecl("LLVMFuzzerTestOneInput")

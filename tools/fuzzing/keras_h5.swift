@@ -2,6 +2,7 @@ import Convert
 import ModelFormat
 
 // libhdf5: isolated
+// reads: keras-h5
 // seeds: Fixtures/keras/*/model.h5 Fixtures/bad/h5/*
 /// Arbitrary bytes, as an in-memory HDF5 file image, as a Keras legacy .h5 file: loading must throw or return, never crash, hang or over-allocate.
 @_cdecl("LLVMFuzzerTestOneInput")

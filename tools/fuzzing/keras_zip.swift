@@ -2,6 +2,7 @@ import Convert
 import ModelFormat
 
 // libhdf5: isolated
+// reads: keras
 // seeds: Fixtures/keras/*/model.keras Fixtures/bad/keras/*
 /// Arbitrary bytes as a Keras 3 .keras zip: loading must throw or return, never crash, hang or over-allocate.
 @_cdecl("LLVMFuzzerTestOneInput")

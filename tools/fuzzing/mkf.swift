@@ -1,5 +1,6 @@
 import ModelFormat
 
+// reads: mkf
 // seeds: Fixtures/mkf/v1/*.mkf Fixtures/bad/mkf/*
 /// Arbitrary bytes to the .mkf reader: it must throw or return, never crash, hang or over-allocate.
 @_cdecl("LLVMFuzzerTestOneInput")

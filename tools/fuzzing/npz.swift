@@ -1,6 +1,7 @@
 import Convert
 import ModelFormat
 
+// reads: npz
 // seeds: Fixtures/npz/*.npz Fixtures/bad/npz/*
 /// Arbitrary bytes as a NumPy .npz archive: loading must throw or return, never crash, hang or over-allocate.
 @_cdecl("LLVMFuzzerTestOneInput")

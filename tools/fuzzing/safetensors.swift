@@ -1,6 +1,7 @@
 import Convert
 import ModelFormat
 
+// reads: safetensors
 // seeds: Fixtures/safetensors/*.safetensors Fixtures/bad/safetensors/*
 /// Arbitrary bytes as a safetensors file, read with --arch 4-8relu-3 as the torch layout when it carries no architecture: loading must throw or return, never crash, hang or over-allocate.
 @_cdecl("LLVMFuzzerTestOneInput")
