@@ -14,7 +14,8 @@ import ModelFormat
 /// mapped onto the architecture given in `ReadOptions.architecture` (see `ForeignWeights`).
 public enum CSVDump {
     public static let formatName = "modelkit-csv"
-    public static let version = 1
+    /// The newest version: 2 adds weights-only models and the framework graph; writers write 1 when the model fits it.
+    public static let version = 2
     public static let manifestName = "manifest.csv"
     public static let stateName = "model.json"
     static let manifestHeader = ["name", "role", "dtype", "shape", "file"]
@@ -62,7 +63,8 @@ public enum CSVDump {
         let manifest = try ByteSink(path: "\(path)/\(manifestName)")
         for row in rows { try manifest.append(row.map(csvField).joined(separator: ",") + "\n") }
         try manifest.finish()
-        var state: [(String, JSONValue)] = [("format", .string(formatName)), ("version", .integer(Int64(version)))]
+        var state: [(String, JSONValue)] = [("format", .string(formatName)),
+                                            ("version", .integer(Int64(model.fitsFirstFormatVersion ? 1 : version)))]
         state += DumpTensor.stateMembers(model)
         let json = try ByteSink(path: "\(path)/\(stateName)")
         try json.append(JSONValue.object(state).serialized() + [0x0a])
@@ -149,8 +151,11 @@ public enum CSVDump {
             throw ModelError.invalidHeader(offset: 0, message: "\(stateName): format must be \"\(formatName)\"")
         }
         let v = try root.int("version")
-        guard v == version else { throw ModelError.unsupportedVersion(format: formatName, found: "\(v)", supported: "\(version)") }
-        let architecture = try HeaderSchema.architecture(try root.value("architecture"))
+        guard v >= 1, v <= version else { throw ModelError.unsupportedVersion(format: formatName, found: "\(v)", supported: "1 and \(version)") }
+        // Version 1 always has an architecture; version 2 may hold weights only, or a graph.
+        let architecture = v == 1 ? try HeaderSchema.architecture(try root.value("architecture"))
+            : try root.optional("architecture").map { v throws(ModelError) in try HeaderSchema.architecture(v) }
+        let graph = try root.optional("graph").map { v throws(ModelError) in try HeaderSchema.graph(v) }
         let optimizer = try root.optional("optimizer").map { v throws(ModelError) in try HeaderSchema.optimizer(v) }
         let training = try root.optional("training").map { v throws(ModelError) in try HeaderSchema.training(v) }
         let metadata = try root.optional("metadata").map { v throws(ModelError) in try HeaderSchema.metadata(v) } ?? [:]
@@ -178,7 +183,7 @@ public enum CSVDump {
             }
             tensors.append(DumpTensor(name: row[0], role: role, parameter: parameter, slot: slot, tensor: tensor))
         }
-        return try DumpTensor.assemble(architecture: architecture, optimizer: optimizer, training: training, metadata: metadata,
+        return try DumpTensor.assemble(architecture: architecture, graph: graph, optimizer: optimizer, training: training, metadata: metadata,
                                        tensors: tensors)
     }
 

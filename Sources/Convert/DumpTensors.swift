@@ -21,7 +21,9 @@ extension NamedTensor {
     /// The JSON object of everything but tensor data: architecture, optimizer, training and metadata, each through
     /// `HeaderSchema`, under these member names (shared by JSON, CSV `model.json`, safetensors and npz).
     static func stateMembers(_ model: Model) -> [(String, JSONValue)] {
-        var members: [(String, JSONValue)] = [("architecture", HeaderSchema.json(model.architecture))]
+        var members: [(String, JSONValue)] = []
+        if let architecture = model.engineArchitecture { members.append(("architecture", HeaderSchema.json(architecture))) }
+        if let graph = model.graph { members.append(("graph", HeaderSchema.json(graph))) }
         if let o = model.optimizer { members.append(("optimizer", HeaderSchema.json(o))) }
         if let t = model.training { members.append(("training", HeaderSchema.json(t))) }
         members.append(("metadata", HeaderSchema.json(model.metadata)))
@@ -29,7 +31,7 @@ extension NamedTensor {
     }
 
     /// Builds and validates a model from state read through `HeaderSchema` and its tensors.
-    static func assemble(architecture: Architecture, optimizer: OptimizerState?, training: TrainingState?, metadata: Metadata,
+    static func assemble(architecture: Architecture?, graph: LayerGraph? = nil, optimizer: OptimizerState?, training: TrainingState?, metadata: Metadata,
                          tensors: [DumpTensor]) throws(ModelError) -> Model {
         var weights: [String: Tensor] = [:]
         var slots: [String: [String: Tensor]] = [:]
@@ -51,7 +53,9 @@ extension NamedTensor {
         if optimizer != nil { optimizer!.slots = slots } else if let first = slots.first {
             throw ModelError.unexpectedTensor("optimizer slots for '\(first.key)' but the file has no optimizer")
         }
-        let model = Model(architecture: architecture, weights: weights, optimizer: optimizer, training: training, metadata: metadata)
+        let model = Model(architecture: architecture, graph: graph, weights: weights,
+                          weightOrder: tensors.filter { $0.role == .weight }.map(\.name), optimizer: optimizer,
+                          training: training, metadata: metadata)
         try model.validate()
         return model
     }

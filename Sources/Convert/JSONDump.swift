@@ -14,7 +14,9 @@ import ModelFormat
 /// reading parses each tensor's data straight into its storage, so neither holds more than the model plus a buffer.
 public enum JSONDump {
     public static let formatName = "modelkit-json"
-    public static let version = 1
+    /// The newest version: 2 adds weights-only models and the framework graph. Writers write 1 when the model fits
+    /// it (`Model.fitsFirstFormatVersion`).
+    public static let version = 2
 
     // MARK: Writing
 
@@ -35,7 +37,7 @@ public enum JSONDump {
 
     static func write(_ model: Model, to sink: ByteSink) throws(ModelError) {
         var head: [UInt8] = []
-        head += Array("{\"format\":\"\(formatName)\",\"version\":\(version)".utf8)
+        head += Array("{\"format\":\"\(formatName)\",\"version\":\(model.fitsFirstFormatVersion ? 1 : version)".utf8)
         for (key, value) in DumpTensor.stateMembers(model) {
             head += Array(",\n".utf8)
             JSONValue.writeString(key, into: &head)
@@ -77,6 +79,7 @@ public enum JSONDump {
         guard s.peek() != nil else { throw s.fail("empty input, expected a JSON object") }
         try s.expect(UInt8(ascii: "{"), "'{' to start the document")
         var format: String?, version: JSONValue?
+        var graph: LayerGraph?
         var architecture: Architecture?, optimizer: OptimizerState?, training: TrainingState?, metadata: Metadata = [:]
         var tensors: [DumpTensor] = []
         var seen = Set<String>()
@@ -102,10 +105,11 @@ public enum JSONDump {
             case "version":
                 version = try s.value()
                 guard case .integer(let v) = version else { throw s.fail("version must be an integer", at: valueOffset) }
-                guard v == Int64(JSONDump.version) else {
-                    throw ModelError.unsupportedVersion(format: formatName, found: "\(v)", supported: "\(JSONDump.version)")
+                guard v >= 1, v <= Int64(JSONDump.version) else {
+                    throw ModelError.unsupportedVersion(format: formatName, found: "\(v)", supported: "1 and \(JSONDump.version)")
                 }
             case "architecture": architecture = try schema { v throws(ModelError) in try HeaderSchema.architecture(v) }
+            case "graph": graph = try schema { v throws(ModelError) in try HeaderSchema.graph(v) }
             case "optimizer":
                 if s.peek() == UInt8(ascii: "n") { _ = try s.value() } else {
                     optimizer = try schema { v throws(ModelError) in try HeaderSchema.optimizer(v) }
@@ -122,9 +126,10 @@ public enum JSONDump {
         if let extra = s.peek() { throw s.fail("unexpected \(s.describe(extra)) after the document") }
         guard format != nil else { throw s.fail("missing member \"format\"", at: 0) }
         guard version != nil else { throw s.fail("missing member \"version\"", at: 0) }
-        guard let architecture else { throw s.fail("missing member \"architecture\"", at: 0) }
+        // Version 1 always has an architecture; version 2 may hold weights only, or a graph.
+        if case .integer(1)? = version, architecture == nil { throw s.fail("missing member \"architecture\"", at: 0) }
         guard seen.contains("tensors") else { throw s.fail("missing member \"tensors\"", at: 0) }
-        return try DumpTensor.assemble(architecture: architecture, optimizer: optimizer, training: training, metadata: metadata,
+        return try DumpTensor.assemble(architecture: architecture, graph: graph, optimizer: optimizer, training: training, metadata: metadata,
                                        tensors: tensors)
     }
 

@@ -9,11 +9,12 @@ extension KerasH5 {
     /// its variables. What Keras cannot express is refused (or, with `allowLossy`, changed with a warning).
     public static func write(_ model: Model, path: String, options: WriteOptions) throws {
         try model.validate()
-        try HDF5Layout.checkLayerNames(model.architecture)
+        let architecture = try model.requiredArchitecture(by: "Keras .h5")
+        try HDF5Layout.checkLayerNames(architecture)
         var model = model
         try convertBFloat16(&model, options: options)
         let modelName = "sequential"
-        let modelConfig = try self.modelConfig(model, name: modelName)
+        let modelConfig = try self.modelConfig(model, architecture, name: modelName)
         let trainingConfig = try model.optimizer.map { try self.trainingConfig($0, loss: model.training?.loss, options: options) }
 
         try HDF5.writeAtomically(path: path) { temporary in
@@ -30,10 +31,10 @@ extension KerasH5 {
                 let weightsGroup = try root.createGroup("model_weights")
                 try weightsGroup.setAttribute("backend", .string("jax"))
                 try weightsGroup.setAttribute("keras_version", .string(kerasFormatVersion))
-                try weightsGroup.setAttribute("layer_names", .strings(model.architecture.layers.map(\.name)))
-                let specs = model.architecture.parameters
+                try weightsGroup.setAttribute("layer_names", .strings(architecture.layers.map(\.name)))
+                let specs = architecture.parameters
                 // Keras sorts layer groups by name so that no group name is a prefix of a later one.
-                for layer in model.architecture.layers.sorted(by: { $0.name < $1.name }) {
+                for layer in architecture.layers.sorted(by: { $0.name < $1.name }) {
                     let group = try weightsGroup.createGroup(layer.name)
                     let layerSpecs = specs.filter { $0.layer == layer.name }
                     try group.setAttribute("weight_names", .strings(layerSpecs.map { "\(modelName)/\(layer.name)/\($0.shortName)" }))
@@ -119,8 +120,7 @@ extension KerasH5 {
         }
     }
 
-    static func modelConfig(_ model: Model, name: String) throws -> JSONValue {
-        let a = model.architecture
+    static func modelConfig(_ model: Model, _ a: Architecture, name: String) throws -> JSONValue {
         let defaultDType = kerasDType(model.floatDType)
         var inputName = "input_layer"
         var suffix = 0

@@ -10,7 +10,10 @@ public struct ModelSummary: Sendable {
     public var format: FileFormat
     public var version: String?
     public var fileSize: Int?
-    public var architecture: Architecture
+    /// ModelKit's typed layers, when the engine can run the model.
+    public var architecture: Architecture?
+    /// The framework's layers, verbatim, when the model came from one.
+    public var graph: LayerGraph?
     public var tensors: [TensorInfo]
     public var optimizer: OptimizerState?
     public var training: TrainingState?
@@ -24,22 +27,22 @@ extension ModelFiles {
         if format == .mkf {
             let h = try MKFFile.readHeader(path: path)
             return ModelSummary(format: .mkf, version: "\(h.version.major).\(h.version.minor)", fileSize: h.fileSize,
-                                architecture: h.architecture,
+                                architecture: h.architecture, graph: h.graph,
                                 tensors: h.tensors.map { ModelSummary.TensorInfo(name: $0.name, dtype: $0.dtype, shape: $0.shape) },
                                 optimizer: h.optimizer, training: h.training, metadata: h.metadata)
         }
         var options = options
         options.verifyChecksums = false
         let model = try load(path: path, format: format, options: options)
-        var tensors = model.architecture.parameters.compactMap { p in
-            model.weights[p.fullName].map { ModelSummary.TensorInfo(name: p.fullName, dtype: $0.dtype, shape: $0.shape) }
+        var tensors = model.weightNames.map { name in
+            ModelSummary.TensorInfo(name: name, dtype: model.weights[name]!.dtype, shape: model.weights[name]!.shape)
         }
         for (parameter, slots) in (model.optimizer?.slots ?? [:]).sorted(by: { $0.key < $1.key }) {
             for (slot, t) in slots.sorted(by: { $0.key < $1.key }) {
                 tensors.append(.init(name: "optimizer/\(parameter)/\(slot)", dtype: t.dtype, shape: t.shape))
             }
         }
-        return ModelSummary(format: format, version: nil, fileSize: fileSize(path), architecture: model.architecture,
+        return ModelSummary(format: format, version: nil, fileSize: fileSize(path), architecture: model.engineArchitecture, graph: model.graph,
                             tensors: tensors, optimizer: model.optimizer, training: model.training, metadata: model.metadata)
     }
 

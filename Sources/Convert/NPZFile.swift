@@ -26,6 +26,10 @@ public enum NPZFile {
         let bfloat16 = tensors.filter { $0.tensor.dtype == .bf16 }.map(\.name)
         if !bfloat16.isEmpty { state.append(("bfloat16", .array(bfloat16.map { .string($0) }))) }
         let stateBytes = JSONValue.object(state).serialized()
+        // Plain arrays (weights only, no metadata, nothing numpy cannot type) need no state member: numpy.load sees
+        // exactly the arrays.
+        let plain = model.engineArchitecture == nil && model.graph == nil && model.optimizer == nil && model.training == nil
+            && model.metadata.isEmpty && bfloat16.isEmpty
 
         try AtomicFile.write(path: path, throughTemporaryPath: { temporary in
             do {
@@ -45,7 +49,7 @@ public enum NPZFile {
                 for t in tensors {
                     try add(t.name, NPY.header(dtype: t.tensor.dtype, shape: t.tensor.shape), t.tensor.bytes)
                 }
-                try stateBytes.withUnsafeBytes { try add(stateMember, NPY.header(dtype: .u8, shape: [stateBytes.count]), $0) }
+                if !plain { try stateBytes.withUnsafeBytes { try add(stateMember, NPY.header(dtype: .u8, shape: [stateBytes.count]), $0) } }
             } catch let error as ModelError { throw error } catch {
                 throw ModelError.io(path: path, message: "cannot write the zip archive: \(error)")
             }
@@ -57,6 +61,7 @@ public enum NPZFile {
     public static func read(path: String, options: ReadOptions) throws -> Model {
         let zip = try SafeZip(path: path)
         var tensors: [String: Tensor] = [:]
+        var order: [String] = []
         var stateJSON: JSONValue?
         for member in zip.members {
             guard member.hasSuffix(".npy") else {
@@ -73,11 +78,16 @@ public enum NPZFile {
                 stateJSON = try ModelState.parseJSON(String(decoding: array.bytes, as: UTF8.self), what: "\(path): \(stateMember)")
                 continue
             }
+            guard tensors[name] == nil else { throw ModelError.duplicateName("\(path): array '\(name)'") }
             tensors[name] = array
+            order.append(name)
         }
         guard let stateJSON else {
             guard let architecture = options.architecture else {
-                throw ModelError.invalidValue(field: "--arch", message: "\(path) has no \(stateMember) entry (it was not written by ModelKit): give --arch, and --layout torch for PyTorch names")
+                // Written by numpy.savez: its arrays in archive order, no layers.
+                let model = Model(tensors: order.map { ($0, tensors[$0]!) })
+                try model.validate()
+                return model
             }
             options.usage.noteArchitectureUsed()
             let weights = try ForeignWeights.map(tensors, architecture: architecture, layout: options.layout) { "array '\($0)'" }
@@ -106,8 +116,8 @@ public enum NPZFile {
         func member(_ key: String) -> String? { root.optional(key).map(\.text) }
         var strings: [String: String] = [:]
         for key in ["optimizer", "training", "metadata"] { if let s = member(key) { strings[key] = s } }
-        return try ModelState.assemble(metadataStrings: strings, architectureText: try root.value("architecture").text, tensors: tensors,
-                                       source: "\(path): \(stateMember)")
+        for key in ["architecture", "graph"] { if let s = member(key) { strings[key] = s } }
+        return try ModelState.assemble(metadataStrings: strings, tensors: tensors, order: order, source: "\(path): \(stateMember)")
     }
 }
 

@@ -33,7 +33,7 @@ public enum ONNXExport {
             }
             for d in dropped { options.warn("ONNX export drops the \(d)") }
         }
-        var graph = GraphBuilder(model: model)
+        var graph = GraphBuilder(model: model, architecture: try model.requiredArchitecture(by: "ONNX export"))
         try graph.build()
         return graph.modelProto()
     }
@@ -85,6 +85,7 @@ struct GraphBuilder {
     }
 
     let model: Model
+    let architecture: Architecture
     /// f64 models export as double; every other float dtype as float (f16/bf16 widened exactly).
     let elementType: Int64
     var nodes: [Node] = []
@@ -92,8 +93,9 @@ struct GraphBuilder {
     var current = "input"
     var counter = 0
 
-    init(model: Model) {
+    init(model: Model, architecture: Architecture) {
         self.model = model
+        self.architecture = architecture
         elementType = model.floatDType == .f64 ? ONNXType.double : ONNXType.float
     }
 
@@ -130,9 +132,9 @@ struct GraphBuilder {
     }
 
     mutating func build() throws(ModelError) {
-        let rank = model.architecture.inputShape.count + 1
-        var width = model.architecture.inputWidth
-        for layer in model.architecture.layers {
+        let rank = architecture.inputShape.count + 1
+        var width = architecture.inputWidth
+        for layer in architecture.layers {
             switch layer.kind {
             case .dense(let c):
                 let kernel = weight(layer, "kernel")
@@ -257,14 +259,14 @@ struct GraphBuilder {
                     t.bytes(9, data)
                 }
             }
-            let input: [Int64?] = [nil] + model.architecture.inputShape.map { Int64($0) }
-            let output: [Int64?] = [nil] + model.architecture.inputShape.dropLast().map { Int64($0) } + [Int64(model.architecture.outputWidth)]
+            let input: [Int64?] = [nil] + architecture.inputShape.map { Int64($0) }
+            let output: [Int64?] = [nil] + architecture.inputShape.dropLast().map { Int64($0) } + [Int64(architecture.outputWidth)]
             valueInfo(&g, field: 11, name: "input", shape: input)
             valueInfo(&g, field: 12, name: "output", shape: output)
         }
         m.message(8) { o in o.string(1, ""); o.int(2, ONNXExport.opset) }
         // The architecture and metadata travel as metadata_props, so the export says what it came from.
-        m.message(14) { p in p.string(1, "modelkit.architecture"); p.string(2, HeaderSchema.json(model.architecture).text) }
+        m.message(14) { p in p.string(1, "modelkit.architecture"); p.string(2, HeaderSchema.json(architecture).text) }
         if !model.metadata.isEmpty {
             m.message(14) { p in p.string(1, "modelkit.metadata"); p.string(2, HeaderSchema.json(model.metadata).text) }
         }

@@ -48,9 +48,16 @@ public enum SafetensorsFile {
         let tensors = DumpTensor.ordered(model).enumerated()
             .sorted { ($0.element.tensor.dtype.byteSize, -$0.offset) > ($1.element.tensor.dtype.byteSize, -$1.offset) }
             .map(\.element)
-        var metadata: [(String, JSONValue)] = [("format", .string(formatValue))]
-        for (key, value) in DumpTensor.stateMembers(model) { metadata.append((key, .string(value.text))) }
-        var members: [(String, JSONValue)] = [(metadataKey, .object(metadata))]
+        var metadata: [(String, JSONValue)] = []
+        if let plain = plainMetadata(model) {
+            // Weights with string metadata only (a PyTorch file, say): written as such tools write them, so the file
+            // goes back out as it came in.
+            metadata = plain.map { ($0.key, .string($0.value)) }
+        } else {
+            metadata = [("format", .string(formatValue))]
+            for (key, value) in DumpTensor.stateMembers(model) { metadata.append((key, .string(value.text))) }
+        }
+        var members: [(String, JSONValue)] = metadata.isEmpty ? [] : [(metadataKey, .object(metadata))]
         var offset = 0
         for t in tensors {
             let end = offset + t.tensor.byteCount
@@ -65,6 +72,18 @@ public enum SafetensorsFile {
         try withUnsafeBytes(of: &length) { try sink.append($0) }
         try sink.append(header)
         for t in tensors { try sink.append(t.tensor.bytes) }
+    }
+
+    /// The `__metadata__` of a weights-only model whose metadata are all strings (sorted by key), or nil when the
+    /// model has more than `__metadata__` can say as plain strings.
+    static func plainMetadata(_ model: Model) -> [(key: String, value: String)]? {
+        guard model.engineArchitecture == nil, model.graph == nil, model.optimizer == nil, model.training == nil else { return nil }
+        var pairs: [(key: String, value: String)] = []
+        for (key, value) in model.metadata {
+            guard case .string(let s) = value, !(key == "format" && s == formatValue) else { return nil }
+            pairs.append((key, s))
+        }
+        return pairs.sorted { $0.key < $1.key }
     }
 
     // MARK: Reading
@@ -162,12 +181,16 @@ public enum SafetensorsFile {
             let slice = UnsafeRawBufferPointer(rebasing: bytes[(dataStart + e.begin)..<(dataStart + e.end)])
             tensors[e.name] = Tensor(dtype: e.dtype, shape: e.shape, storage: TensorStorage(copying: slice))
         }
-        if let architectureText = metadata["architecture"] {
-            return try ModelState.assemble(metadataStrings: metadata, architectureText: architectureText, tensors: tensors,
+        if metadata["format"] == formatValue || metadata["architecture"] != nil {
+            return try ModelState.assemble(metadataStrings: metadata, tensors: tensors, order: entries.map(\.name),
                                            source: "safetensors __metadata__")
         }
         guard let architecture = options.architecture else {
-            throw ModelError.invalidValue(field: "--arch", message: "this safetensors file has no architecture in __metadata__ (it was not written by ModelKit): give --arch, and --layout torch for PyTorch names")
+            // Written by another tool (PyTorch, say): its tensors in header order, its metadata as strings.
+            let model = Model(tensors: entries.map { ($0.name, tensors[$0.name]!) },
+                              metadata: metadata.mapValues { .string($0) })
+            try model.validate()
+            return model
         }
         options.usage.noteArchitectureUsed()
         let weights = try ForeignWeights.map(tensors, architecture: architecture, layout: options.layout) { "tensor '\($0)'" }
@@ -186,9 +209,15 @@ enum ModelState {
         }
     }
 
-    static func assemble(metadataStrings: [String: String], architectureText: String, tensors: [String: Tensor],
+    /// `order` is the tensors' order in the file (weights-only models keep it).
+    static func assemble(metadataStrings: [String: String], tensors: [String: Tensor], order: [String],
                          source: String) throws(ModelError) -> Model {
-        let architecture = try HeaderSchema.architecture(try parseJSON(architectureText, what: "\(source) architecture"))
+        let architecture = try metadataStrings["architecture"].map { t throws(ModelError) in
+            try HeaderSchema.architecture(try parseJSON(t, what: "\(source) architecture"))
+        }
+        let graph = try metadataStrings["graph"].map { t throws(ModelError) in
+            try HeaderSchema.graph(try parseJSON(t, what: "\(source) graph"))
+        }
         let optimizer = try metadataStrings["optimizer"].map { t throws(ModelError) in
             try HeaderSchema.optimizer(try parseJSON(t, what: "\(source) optimizer"))
         }
@@ -199,13 +228,15 @@ enum ModelState {
             try HeaderSchema.metadata(try parseJSON(t, what: "\(source) metadata"))
         } ?? [:]
         var list: [DumpTensor] = []
-        for (name, t) in tensors.sorted(by: { $0.key < $1.key }) {
+        let position = Dictionary(order.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        for (name, t) in tensors.sorted(by: { (position[$0.key] ?? .max, $0.key) < (position[$1.key] ?? .max, $1.key) }) {
             if let (parameter, slot) = DumpTensor.splitSlotName(name), optimizer != nil {
                 list.append(DumpTensor(name: name, role: .optimizerSlot, parameter: parameter, slot: slot, tensor: t))
             } else {
                 list.append(DumpTensor(name: name, role: .weight, tensor: t))
             }
         }
-        return try DumpTensor.assemble(architecture: architecture, optimizer: optimizer, training: training, metadata: metadata, tensors: list)
+        return try DumpTensor.assemble(architecture: architecture, graph: graph, optimizer: optimizer, training: training,
+                                       metadata: metadata, tensors: list)
     }
 }

@@ -14,7 +14,7 @@ public enum HDF5Layout {
     /// Writes `model` to `path` atomically (temporary file in the same folder, fsync, rename).
     public static func write(_ model: Model, path: String, compress: Bool = false) throws {
         try model.validate()
-        try checkLayerNames(model.architecture)
+        try checkLayerNames(try model.requiredArchitecture(by: "ModelKit's HDF5 layout"))
         try HDF5.writeAtomically(path: path) { temporary in
             try HDF5.locked {
                 let file = try H5File.create(path: temporary)
@@ -32,23 +32,24 @@ public enum HDF5Layout {
     }
 
     static func write(_ model: Model, into root: H5Group, compress: Bool) throws {
+        let modelArchitecture = try model.requiredArchitecture(by: "ModelKit's HDF5 layout")
         try root.setAttribute("format", .string(formatName))
         try root.setAttribute("format_version", .int(formatVersion))
 
-        let architectureJSON = HeaderSchema.json(model.architecture)
+        let architectureJSON = HeaderSchema.json(modelArchitecture)
         let architecture = try root.createGroup("architecture")
         try architecture.setAttribute("architecture_json", .string(architectureJSON.text))
-        try architecture.setAttribute("input_shape", .ints(model.architecture.inputShape.map { Int64($0) }))
-        try architecture.setAttribute("layer_names", .strings(model.architecture.layers.map(\.name)))
+        try architecture.setAttribute("input_shape", .ints(modelArchitecture.inputShape.map { Int64($0) }))
+        try architecture.setAttribute("layer_names", .strings(modelArchitecture.layers.map(\.name)))
         let layers = try architecture.createGroup("layers")
-        for layer in model.architecture.layers {
+        for layer in modelArchitecture.layers {
             let group = try layers.createGroup(layer.name)
             for (name, value) in flatten(HeaderSchema.json(layer)) { try group.setAttribute(name, value) }
         }
 
         let weights = try root.createGroup("weights")
         var layerGroups: [String: H5Group] = [:]
-        for spec in model.architecture.parameters {
+        for spec in modelArchitecture.parameters {
             guard let tensor = model.weights[spec.fullName] else { throw ModelError.missingTensor(spec.fullName) }
             let group = try layerGroups[spec.layer] ?? weights.createGroup(spec.layer)
             layerGroups[spec.layer] = group
@@ -62,7 +63,7 @@ public enum HDF5Layout {
             for (name, value) in flatten(json) { try group.setAttribute(name, value) }
             let slots = try group.createGroup("slots")
             var slotLayers: [String: H5Group] = [:]
-            for spec in model.architecture.parameters {
+            for spec in modelArchitecture.parameters {
                 guard let tensors = optimizer.slots[spec.fullName], !tensors.isEmpty else { continue }
                 let layerGroup = try slotLayers[spec.layer] ?? slots.createGroup(spec.layer)
                 slotLayers[spec.layer] = layerGroup

@@ -1,4 +1,5 @@
-/// The native binary format `.mkf`, version 1. The byte layout is in spec/binary-format.md; in short:
+/// The native binary format `.mkf`, versions 1.0 and 2.0 (2.0 adds the framework graph and weights-only models;
+/// the framing is the same). The byte layout is in spec/binary-format.md; in short:
 ///
 ///     [0, 32)        preamble: magic, major, minor, flags, header length H, reserved, header CRC32C
 ///     [32, 32+H)     header: UTF-8 JSON (architecture, tensors with offset/length/crc32c, optimizer, training, metadata)
@@ -12,8 +13,17 @@
 public enum MKFFile {
     public static let magic: [UInt8] = [0x89, 0x4D, 0x4B, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]  // "\x89MKF\r\n\x1a\n"
     public static let trailerMagic: [UInt8] = Array("MKF_END\0".utf8)
-    public static let majorVersion: UInt16 = 1
+    /// The newest version this code reads and writes. It writes 1.0 whenever the model fits 1.0 (an architecture and
+    /// no graph), so that 1.0 readers keep reading what they always could.
+    public static let majorVersion: UInt16 = 2
     public static let minorVersion: UInt16 = 0
+    /// Major versions this reader reads (every minor version of each).
+    public static let readableMajorVersions: ClosedRange<UInt16> = 1...2
+
+    /// The version `model` is written as: 1.0 when a 1.0 reader can read it, else 2.0.
+    public static func version(for model: Model) -> (major: UInt16, minor: UInt16) {
+        model.fitsFirstFormatVersion ? (1, 0) : (2, 0)
+    }
     public static let preambleSize = 32
     public static let trailerSize = 32
     public static let alignment = 64
@@ -41,7 +51,10 @@ public enum MKFFile {
     /// Everything but tensor data, as read from a file's header (what `inspect` shows without reading data).
     public struct Header: Sendable {
         public var version: (major: UInt16, minor: UInt16)
-        public var architecture: Architecture
+        /// Always present in 1.x; in 2.x present when the engine can run the model.
+        public var architecture: Architecture?
+        /// 2.x: the framework's layers, verbatim.
+        public var graph: LayerGraph?
         public var tensors: [TensorEntry]
         public var optimizer: OptimizerState?
         public var training: TrainingState?
@@ -63,7 +76,9 @@ public enum MKFFile {
     }
 
     static func headerJSON(_ model: Model, entries: [TensorEntry]) -> JSONValue {
-        var members: [(String, JSONValue)] = [("architecture", HeaderSchema.json(model.architecture))]
+        var members: [(String, JSONValue)] = []
+        if let architecture = model.engineArchitecture { members.append(("architecture", HeaderSchema.json(architecture))) }
+        if let graph = model.graph { members.append(("graph", HeaderSchema.json(graph))) }
         members.append(("tensors", .array(entries.map { e in
             var m: [(String, JSONValue)] = [("name", .string(e.name)), ("role", .string(e.role.rawValue))]
             if let p = e.parameter { m.append(("parameter", .string(p))) }
@@ -108,7 +123,8 @@ public enum MKFFile {
         }
         let header = headerJSON(model, entries: tensors.map(\.0)).serialized()
         var preamble = magic
-        preamble += le(majorVersion) + le(minorVersion) + le(UInt32(0)) + le(UInt64(header.count)) + le(UInt32(0))
+        let version = version(for: model)
+        preamble += le(version.major) + le(version.minor) + le(UInt32(0)) + le(UInt64(header.count)) + le(UInt32(0))
         let headerCRC = CRC32C.checksum(header, continuing: CRC32C.checksum(preamble))
         preamble += le(headerCRC)
         try preamble.withUnsafeBytes(sink)
@@ -171,7 +187,8 @@ public enum MKFFile {
         if optimizer != nil { optimizer!.slots = slots } else if !slots.isEmpty {
             throw ModelError.invalidHeader(offset: preambleSize, message: "optimizer slots without an optimizer")
         }
-        let model = Model(architecture: header.architecture, weights: weights, optimizer: optimizer,
+        let model = Model(architecture: header.architecture, graph: header.graph, weights: weights,
+                          weightOrder: header.tensors.filter { $0.role == .weight }.map(\.name), optimizer: optimizer,
                           training: header.training, metadata: header.metadata)
         try model.validate()
         return model
@@ -190,8 +207,8 @@ public enum MKFFile {
         }
         let major = bytes.loadUnaligned(fromByteOffset: 8, as: UInt16.self).littleEndian
         let minor = bytes.loadUnaligned(fromByteOffset: 10, as: UInt16.self).littleEndian
-        guard major == majorVersion else {
-            throw ModelError.unsupportedVersion(format: ".mkf", found: "\(major).\(minor)", supported: "\(majorVersion).x (up to \(majorVersion).\(minorVersion) known)")
+        guard readableMajorVersions.contains(major) else {
+            throw ModelError.unsupportedVersion(format: ".mkf", found: "\(major).\(minor)", supported: "1.x and 2.x (up to \(majorVersion).\(minorVersion) known)")
         }
         let headerLength = bytes.loadUnaligned(fromByteOffset: 16, as: UInt64.self).littleEndian
         guard headerLength <= UInt64(maxHeaderSize) else { throw ModelError.headerTooLarge(size: headerLength, limit: maxHeaderSize) }
@@ -210,7 +227,10 @@ public enum MKFFile {
             throw ModelError.invalidHeader(offset: preambleSize + error.offset, message: error.message)
         }
         let root = HeaderSchema.Reader(value: json, path: "header")
-        let architecture = try HeaderSchema.architecture(try root.value("architecture"))
+        // 1.x: the architecture is required. 2.x: optional, beside an optional graph; neither means weights only.
+        let architecture = major == 1 ? try HeaderSchema.architecture(try root.value("architecture"))
+            : try root.optional("architecture").map { v throws(ModelError) in try HeaderSchema.architecture(v) }
+        let graph = major == 1 ? nil : try root.optional("graph").map { v throws(ModelError) in try HeaderSchema.graph(v) }
         let optimizer = try root.optional("optimizer").map { v throws(ModelError) in try HeaderSchema.optimizer(v) }
         let training = try root.optional("training").map { v throws(ModelError) in try HeaderSchema.training(v) }
         let metadata = try root.optional("metadata").map { v throws(ModelError) in try HeaderSchema.metadata(v) } ?? [:]
@@ -262,7 +282,7 @@ public enum MKFFile {
               trailer.loadUnaligned(fromByteOffset: 20, as: UInt32.self).littleEndian == UInt32(entries.count) else {
             throw ModelError.checksumMismatch(what: "trailer", offset: trailerOffset)
         }
-        return Header(version: (major, minor), architecture: architecture, tensors: entries, optimizer: optimizer,
+        return Header(version: (major, minor), architecture: architecture, graph: graph, tensors: entries, optimizer: optimizer,
                       training: training, metadata: metadata, fileSize: size, dataStart: dataStart)
     }
 

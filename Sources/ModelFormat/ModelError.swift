@@ -48,6 +48,10 @@ public enum ModelError: Error, Sendable, Equatable {
     case format(String)
     /// A file keeps optimizer slot tensors but not settings they depend on; `remedy` names the flag that supplies them.
     case optimizerSettingsNotRecorded(source: String, optimizer: String, missing: [String], assumption: String, remedy: String)
+    /// The engine cannot run this model: `layer` of framework class `type` is not one it has.
+    case notRunnable(layer: String, type: String)
+    /// Weights without layers: running them needs an architecture (`--arch`).
+    case noArchitecture(tensors: Int)
     /// `--optimizer` contradicts a setting the file records (`setting` is `type` for another kind of optimizer).
     case optimizerConflict(source: String, setting: String, recorded: String, given: String)
 }
@@ -91,6 +95,10 @@ extension ModelError: CustomStringConvertible {
             let names = missing.count <= 1 ? missing.joined()
                 : missing.dropLast().joined(separator: ", ") + " or " + missing.last!
             return "\(source) does not record \(optimizer)'s \(names), which its optimizer state depends on; if the run used \(assumption), \(remedy)"
+        case .notRunnable(let layer, let type):
+            return "the engine cannot run layer '\(layer)' of type \(type) (inspect, check, convert and diff work on any model)"
+        case .noArchitecture(let tensors):
+            return "this file holds \(tensors) tensors and no architecture: give --arch (and --layout torch for PyTorch names) to run it"
         case .optimizerConflict(let source, let setting, let recorded, let given):
             return setting == "type"
                 ? "\(source) holds \(recorded) optimizer state; --optimizer gives \(given)"

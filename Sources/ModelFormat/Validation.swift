@@ -5,6 +5,7 @@ extension Model {
     /// (their dtype may differ from the parameter's). Every reader and writer calls it, so `check`, `convert` and
     /// `train` refuse the same files. spec/binary-format.md, "Reading", step 9.
     public func validate() throws(ModelError) {
+        guard let architecture = engineArchitecture else { return try validateWithoutArchitecture() }
         var seenLayers = Set<String>()
         for layer in architecture.layers {
             guard seenLayers.insert(layer.name).inserted else { throw ModelError.duplicateName(layer.name) }
@@ -21,11 +22,35 @@ extension Model {
             }
         }
         for name in weights.keys where byName[name] == nil { throw ModelError.unexpectedTensor(name) }
+        try validateSlots { parameter in byName[parameter].flatMap { $0.trainable ? $0.shape : nil } }
+    }
+
+    /// Weights-only models and framework graphs the engine cannot run: names non-empty; a graph's layers own
+    /// exactly the tensors there are, each once; slots belong to a weight and have its shape.
+    func validateWithoutArchitecture() throws(ModelError) {
+        for name in weights.keys where name.isEmpty { throw ModelError.invalidValue(field: "tensor name", message: "must not be empty") }
+        if let graph {
+            var layers = Set<String>(), owned = Set<String>()
+            for layer in graph.layers {
+                guard layer.name.isEmpty == false, layers.insert(layer.name).inserted else { throw ModelError.duplicateName(layer.name) }
+                for name in layer.tensors {
+                    guard owned.insert(name).inserted else { throw ModelError.duplicateName(name) }
+                    guard weights[name] != nil else { throw ModelError.missingTensor("\(name) (of layer '\(layer.name)')") }
+                }
+            }
+            for name in weights.keys.sorted() where !owned.contains(name) { throw ModelError.unexpectedTensor(name) }
+        }
+        try validateSlots { parameter in weights[parameter]?.shape }
+    }
+
+    /// Slots: only for parameters `shapeOf` knows (trainable ones), only those the optimizer keeps, shaped like their
+    /// parameter, floating point.
+    func validateSlots(shapeOf: (String) -> [Int]?) throws(ModelError) {
         if let optimizer {
             try HeaderSchema.validate(optimizer.config)
             let keeps = optimizer.config.slotNames
             for parameter in optimizer.slots.keys.sorted() {
-                guard let spec = byName[parameter], spec.trainable else {
+                guard let shape = shapeOf(parameter) else {
                     throw ModelError.unexpectedTensor("optimizer slots for '\(parameter)'")
                 }
                 for (slot, t) in optimizer.slots[parameter]!.sorted(by: { $0.key < $1.key }) {
@@ -33,8 +58,8 @@ extension Model {
                     guard keeps.contains(slot) else {
                         throw ModelError.unusedSlot(tensor: name, optimizer: optimizer.config.slotSettings, keeps: keeps)
                     }
-                    guard t.shape == spec.shape else {
-                        throw ModelError.shapeMismatch(name: name, expected: spec.shape, detail: "found \(t.shape)")
+                    guard t.shape == shape else {
+                        throw ModelError.shapeMismatch(name: name, expected: shape, detail: "found \(t.shape)")
                     }
                     guard t.dtype.isFloatingPoint else {
                         throw ModelError.unknownDType(t.dtype.rawValue, location: "tensor '\(name)' (optimizer slots must be floating point)")

@@ -52,7 +52,7 @@ public enum Inference {
         let network = try Network<T>(model: model)
         let x = try network.inputMatrix(inputs, rows: rows)
         let perSample = network.rowsPerSample
-        let width = model.architecture.outputWidth
+        let width = network.architecture.outputWidth
         // Blocks: batches of batchSize samples, each cut into equal blocks of at most blockRows samples.
         let blocks = Self.blocks(rows: rows, batchSize: batchSize)
         var output = [T](repeating: 0, count: rows * perSample * width)

@@ -7,12 +7,12 @@ final class Network<T: EngineScalar> {
     let layers: [LayerBox<T>]
 
     init(model: Model) throws {
-        architecture = model.architecture
-        let parameters = try ParameterSet<T>(model: model)
+        architecture = try model.runnableArchitecture()
+        let parameters = try ParameterSet<T>(model: model, architecture: architecture)
         self.parameters = parameters
         var layers: [LayerBox<T>] = []
-        let rank = model.architecture.inputShape.count
-        for (i, layer) in model.architecture.layers.enumerated() {
+        let rank = architecture.inputShape.count
+        for (i, layer) in architecture.layers.enumerated() {
             func position(_ name: String) throws -> Int {
                 guard let p = parameters.position(layer.name, name) else { throw ModelError.missingTensor("\(layer.name)/\(name)") }
                 return p

@@ -8,8 +8,8 @@ final class ParameterSet<T: EngineScalar> {
     var gradients: [[T]]
     let index: [String: Int]
 
-    init(model: Model) throws {
-        specs = model.architecture.parameters
+    init(model: Model, architecture: Architecture) throws {
+        specs = architecture.parameters
         var values: [[T]] = []
         for spec in specs {
             guard let tensor = model.weights[spec.fullName] else { throw ModelError.missingTensor(spec.fullName) }

@@ -113,7 +113,7 @@ final class TrainingSession<T: EngineScalar> {
         if let stored = model.optimizer, stored.unrecorded != nil { throw stored.unrecordedError(use: .resume) }
         let optimizerState = model.optimizer ?? OptimizerState(config: options.optimizer ?? .adam(AdamConfig()))
         optimizer = try OptimizerRunner<T>(state: optimizerState, parameters: network.parameters)
-        let loss = model.training?.loss ?? options.loss ?? Training.defaultLoss(for: model.architecture)
+        let loss = model.training?.loss ?? options.loss ?? Training.defaultLoss(for: network.architecture)
 
         if options.resume {
             guard let stored = model.training else {
@@ -146,7 +146,7 @@ final class TrainingSession<T: EngineScalar> {
         guard rows > 0 else { throw ModelError.invalidValue(field: "training data", message: "no rows") }
         inputs = try network.inputMatrix(data.inputs.map { T($0) }, rows: rows)
         targets = try TrainingSession.targetMatrix(data, loss: state.loss, outputRows: rows * network.rowsPerSample,
-                                                   outputWidth: model.architecture.outputWidth)
+                                                   outputWidth: network.architecture.outputWidth)
         guard state.positionInEpoch < Int64(rows) else {
             throw ModelError.invalidValue(field: "training.position_in_epoch",
                                           message: "checkpoint stopped at sample \(state.positionInEpoch) of its epoch, but the data has \(rows) rows")

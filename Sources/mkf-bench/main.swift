@@ -46,9 +46,10 @@ func filled(like t: Tensor, seed: UInt64) -> Tensor {
 func prepare() throws {
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     let spec = option("--arch", "1024-4096relu-4096relu-1024relu-10softmax")
-    var model = ModelInitializer.initialize(architecture: try ArchitectureSpec.parse(spec), seed: 1, dtype: .f32)
+    let architecture = try ArchitectureSpec.parse(spec)
+    var model = ModelInitializer.initialize(architecture: architecture, seed: 1, dtype: .f32)
     var slots: [String: [String: Tensor]] = [:]
-    for (i, p) in model.architecture.parameters.enumerated() where p.trainable {
+    for (i, p) in architecture.parameters.enumerated() where p.trainable {
         let w = model.weights[p.fullName]!
         slots[p.fullName] = ["momentum": filled(like: w, seed: UInt64(2 * i)),
                              "velocity": filled(like: w, seed: UInt64(2 * i + 1))]
@@ -57,8 +58,8 @@ func prepare() throws {
     try MKFFile.write(model, path: path)
 
     // The same tensors, raw, in .mkf's canonical order: weights by parameter order, then slots.
-    var order: [(String, Tensor)] = model.architecture.parameters.map { ($0.fullName, model.weights[$0.fullName]!) }
-    for p in model.architecture.parameters where p.trainable {
+    var order: [(String, Tensor)] = architecture.parameters.map { ($0.fullName, model.weights[$0.fullName]!) }
+    for p in architecture.parameters where p.trainable {
         for slot in ["momentum", "velocity"] { order.append(("optimizer/\(p.fullName)/\(slot)", slots[p.fullName]![slot]!)) }
     }
     var manifest: [String] = []

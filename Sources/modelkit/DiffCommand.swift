@@ -36,7 +36,7 @@ struct DiffCommand: ParsableCommand {
         var tensorsA = modelA.weights, tensorsB = modelB.weights
         for (parameter, slots) in modelA.optimizer?.slots ?? [:] { for (slot, t) in slots { tensorsA["optimizer/\(parameter)/\(slot)"] = t } }
         for (parameter, slots) in modelB.optimizer?.slots ?? [:] { for (slot, t) in slots { tensorsB["optimizer/\(parameter)/\(slot)"] = t } }
-        let order = modelA.architecture.parameters.map(\.fullName) + modelB.architecture.parameters.map(\.fullName)
+        let order = modelA.weightNames + modelB.weightNames
         var names: [String] = []
         var seen = Set<String>()
         for name in order + tensorsA.keys.sorted() + tensorsB.keys.sorted() where tensorsA[name] != nil || tensorsB[name] != nil {
@@ -68,8 +68,11 @@ struct DiffCommand: ParsableCommand {
             }
         }
 
-        report(modelA.architecture == modelB.architecture, modelA.architecture == modelB.architecture
+        report(modelA.engineArchitecture == modelB.engineArchitecture, modelA.engineArchitecture == modelB.engineArchitecture
                ? "identical architecture" : "differs   architecture")
+        if modelA.graph != nil || modelB.graph != nil {
+            report(modelA.graph == modelB.graph, modelA.graph == modelB.graph ? "identical graph" : "differs   graph")
+        }
         compareState("optimizer", modelA.optimizer.map(Self.describe), modelB.optimizer.map(Self.describe), report)
         compareState("training", modelA.training.map(Self.describe), modelB.training.map(Self.describe), report)
         let keys = Set(modelA.metadata.keys).union(modelB.metadata.keys).sorted()

@@ -26,8 +26,9 @@ struct PredictCommand: ParsableCommand {
 
     func run() throws {
         let model = try source.load(model)
-        let inputs = try EngineSupport.readInputs(input, for: model.architecture)
-        let outputColumns = Inference.outputShape(of: model.architecture).reduce(1, *)
+        let architecture = try model.runnableArchitecture()
+        let inputs = try EngineSupport.readInputs(input, for: architecture)
+        let outputColumns = Inference.outputShape(of: architecture).reduce(1, *)
         let bytes: [UInt8]
         if model.floatDType == .f64 {
             let y = try Inference.predict(model, inputs: inputs.values, rows: inputs.rows, as: Double.self)

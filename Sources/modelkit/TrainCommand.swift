@@ -96,7 +96,7 @@ struct TrainCommand: ParsableCommand {
         options.stop = steps.map { .steps($0) } ?? .epochs(epochs ?? 0)
         options.optimizer = optimizer?.config
         options.loss = loss
-        let inputs = try EngineSupport.readInputs(x, for: start.architecture)
+        let inputs = try EngineSupport.readInputs(x, for: try start.runnableArchitecture())
         let targets = try NumericCSV.readMatrix(path: y)
         guard targets.rows == inputs.rows else {
             throw ModelError.shapeMismatch(name: y, expected: [inputs.rows, targets.columns], detail: "\(targets.rows) rows of targets for \(inputs.rows) rows of inputs")

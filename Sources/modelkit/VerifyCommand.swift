@@ -45,18 +45,19 @@ struct VerifyCommand: ParsableCommand {
 
     func run() throws {
         let modelA = try source.load(a), modelB = try source.load(b)
-        guard modelA.architecture.inputShape == modelB.architecture.inputShape else {
-            throw CommandFailure(message: "modelkit: not equivalent: input shapes differ (\(modelA.architecture.inputShape) vs \(modelB.architecture.inputShape))")
+        let architectureA = try modelA.runnableArchitecture(), architectureB = try modelB.runnableArchitecture()
+        guard architectureA.inputShape == architectureB.inputShape else {
+            throw CommandFailure(message: "modelkit: not equivalent: input shapes differ (\(architectureA.inputShape) vs \(architectureB.inputShape))")
         }
-        let shapeA = Inference.outputShape(of: modelA.architecture), shapeB = Inference.outputShape(of: modelB.architecture)
+        let shapeA = Inference.outputShape(of: architectureA), shapeB = Inference.outputShape(of: architectureB)
         guard shapeA == shapeB else {
             throw CommandFailure(message: "modelkit: not equivalent: output shapes differ (\(shapeA) vs \(shapeB))")
         }
         let samples: NumericMatrix
         if let input {
-            samples = try EngineSupport.readInputs(input, for: modelA.architecture)
+            samples = try EngineSupport.readInputs(input, for: architectureA)
         } else {
-            let perSample = modelA.architecture.inputShape.reduce(1, *)
+            let perSample = architectureA.inputShape.reduce(1, *)
             let values = CounterRNG(seed: seed).uniforms(count: rows * perSample, counter: 0, lower: -1, upper: 1)
             samples = NumericMatrix(rows: rows, columns: perSample, values: values)
         }

@@ -32,8 +32,12 @@ enum ConvertFixtures {
         #expect(outputs.count == expected.values.count)
         let worst = zip(outputs, expected.values).map { abs($0 - $1) }.max()!
         #expect(worst <= 1e-5)
-        // Without --arch the file is refused with a message saying what is missing.
-        #expect(throws: ModelError.self) { try ModelFiles.load(path: ConvertFixtures.path("safetensors/torch-mlp/model.safetensors")) }
+        // Without --arch it is a weights-only model: PyTorch's names, file order, no layers; running it asks for --arch.
+        let weightsOnly = try ModelFiles.load(path: ConvertFixtures.path("safetensors/torch-mlp/model.safetensors"))
+        #expect(weightsOnly.engineArchitecture == nil && weightsOnly.graph == nil)
+        #expect(weightsOnly.weightNames == ["0.bias", "0.weight", "2.bias", "2.weight"])
+        #expect(weightsOnly.weights["0.weight"]?.shape == [16, 4])
+        #expect(throws: ModelError.noArchitecture(tensors: 4)) { try weightsOnly.runnableArchitecture() }
     }
 
     /// A small valid file, built by hand: header, then two F32 tensors "a" [2] and "b" [1].

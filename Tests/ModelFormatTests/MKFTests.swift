@@ -115,10 +115,10 @@ func oneTensorHeader(_ tensor: String) -> String {
     }
 
     @Test func newerMajorVersionIsRefusedNamingBoth() throws {
-        let bytes = craftMKF(header: oneTensorHeader(""), major: 2, minor: 3)
-        do { _ = try decode(bytes); Issue.record("accepted version 2") } catch let e as ModelError {
-            #expect(e.description.contains("2.3"))
-            #expect(e.description.contains("1.x"))
+        let bytes = craftMKF(header: oneTensorHeader(""), major: 3, minor: 3)
+        do { _ = try decode(bytes); Issue.record("accepted version 3") } catch let e as ModelError {
+            #expect(e.description.contains("3.3"))
+            #expect(e.description.contains("1.x and 2.x"))
         }
     }
 

@@ -57,11 +57,11 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         #expect(try CLI.run(["init", "--arch", "2-1", "-o", "m.mkf"], in: dir).status == 0)
         var bytes = [UInt8](try Data(contentsOf: dir.appendingPathComponent("m.mkf")))
-        bytes[8] = 2  // major version 2
-        try Data(bytes).write(to: dir.appendingPathComponent("v2.mkf"))
-        let r = try CLI.run(["check", "v2.mkf"], in: dir)
+        bytes[8] = 3  // major version 3 (2.0 is read since issue 10)
+        try Data(bytes).write(to: dir.appendingPathComponent("v3.mkf"))
+        let r = try CLI.run(["check", "v3.mkf"], in: dir)
         #expect(r.status == 1)
-        #expect(r.stderr.contains("2.0") && r.stderr.contains("1.x"), "\(r.stderr)")
+        #expect(r.stderr.contains("3.0") && r.stderr.contains("1.x and 2.x"), "\(r.stderr)")
     }
 
     /// One rule: 2 when the command line alone is wrong (unknown flag, bad value), 1 when the file's content is.

@@ -12,7 +12,7 @@ struct OptimizerTests {
     func run(_ config: OptimizerConfig) throws -> (p: Double, slots: [String: Double], iteration: Int64) {
         let arch = Architecture(inputShape: [1], layers: [dense("d", 1, bias: false)])
         let model = Model(architecture: arch, weights: ["d/kernel": Tensor([p0], shape: [1, 1])])
-        let parameters = try ParameterSet<Double>(model: model)
+        let parameters = try ParameterSet<Double>(model: model, architecture: model.architecture)
         let optimizer = try OptimizerRunner<Double>(state: OptimizerState(config: config), parameters: parameters)
         for g in [g1, g2] {
             parameters.gradients[0] = [g]
@@ -113,7 +113,7 @@ struct OptimizerTests {
     @Test func float32UsesKerasCasts() throws {
         let arch = Architecture(inputShape: [1], layers: [dense("d", 1, bias: false)])
         let model = Model(architecture: arch, weights: ["d/kernel": Tensor([Float(0.5)], shape: [1, 1])])
-        let parameters = try ParameterSet<Float>(model: model)
+        let parameters = try ParameterSet<Float>(model: model, architecture: model.architecture)
         let optimizer = try OptimizerRunner<Float>(state: OptimizerState(config: .adam(AdamConfig(learningRate: 0.001))), parameters: parameters)
         parameters.gradients[0] = [0.25]
         optimizer.step(parameters)
@@ -128,7 +128,7 @@ struct OptimizerTests {
     @Test func slotsForAnotherParameterAreRefused() throws {
         let arch = Architecture(inputShape: [1], layers: [dense("d", 1, bias: false)])
         let model = Model(architecture: arch, weights: ["d/kernel": Tensor([Float(0.5)], shape: [1, 1])])
-        let parameters = try ParameterSet<Float>(model: model)
+        let parameters = try ParameterSet<Float>(model: model, architecture: model.architecture)
         let state = OptimizerState(config: .adam(AdamConfig()), slots: ["e/kernel": ["momentum": Tensor([Float(0)], shape: [1, 1])]])
         #expect(throws: ModelError.unexpectedTensor("optimizer slots for 'e/kernel'")) { try OptimizerRunner<Float>(state: state, parameters: parameters) }
     }

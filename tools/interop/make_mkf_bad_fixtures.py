@@ -31,7 +31,7 @@ def slot(name, parameter, slot_name, dtype="f32"):
             "shape": [2, 1]}
 
 
-def frame(tensors, optimizer=None, preamble_reserved=0, trailer_reserved=0):
+def frame(tensors, optimizer=None, preamble_reserved=0, trailer_reserved=0, major=1):
     """The whole file: tensors (header entries without offset/length/crc32c) each holding 8 zero bytes."""
     data, file_crcs = b"", []
     for entry in tensors:
@@ -42,7 +42,7 @@ def frame(tensors, optimizer=None, preamble_reserved=0, trailer_reserved=0):
     if optimizer is not None:
         header["optimizer"] = optimizer
     body = json.dumps(header, separators=(",", ":")).encode()
-    preamble = MAGIC + struct.pack("<HHIQI", 1, 0, 0, len(body), preamble_reserved)
+    preamble = MAGIC + struct.pack("<HHIQI", major, 0, 0, len(body), preamble_reserved)
     header_crc = crc32c(body, crc32c(preamble))
     out = preamble + struct.pack("<I", header_crc) + body
     out += bytes(align64(len(out)) - len(out)) + data
@@ -55,6 +55,8 @@ def frame(tensors, optimizer=None, preamble_reserved=0, trailer_reserved=0):
 
 # name: (file bytes, fragment of the error `modelkit check` must print)
 CASES = {
+    # Issue 10 made 2.0 a version ModelKit reads; the next major version is the one refused.
+    "newer-major-version": (frame([weight()], major=3), "version 3.0 is not supported"),
     "reserved-preamble-word": (frame([weight()], preamble_reserved=7),
                                "reserved word of the preamble at byte 24 is 7, must be 0"),
     "reserved-trailer-word": (frame([weight()], trailer_reserved=1),
