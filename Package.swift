@@ -21,11 +21,10 @@ let package = Package(
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
         // CRC32C with the SSE4.2 instruction where the CPU has it, a table otherwise.
-        .target(name: "CChecksum", path: "Sources/CChecksum",
-                cSettings: [.unsafeFlags(["-O3"])]),
+        // No unsafeFlags anywhere: SwiftPM refuses them in packages used as dependencies. Release builds optimise C.
+        .target(name: "CChecksum", path: "Sources/CChecksum"),
         // Shortest round-trip text of Float values (Schubfach) for the JSON and CSV dumps (faster than the runtime's).
-        .target(name: "CFloatText", path: "Sources/CFloatText",
-                cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "CFloatText", path: "Sources/CFloatText"),
         // Linux system calls that Swift's Glibc module does not declare (renameat2), for the CSV folder's atomic swap.
         .target(name: "CFileSystem", path: "Sources/CFileSystem"),
         .target(name: "ModelFormat", dependencies: ["CHDF5", "CChecksum"]),
@@ -33,9 +32,9 @@ let package = Package(
             "ModelFormat", "CHDF5", "CFileSystem", "CFloatText",
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
-        // The engine's few elementwise loops that Swift does not vectorise (a square root inside), in plain C.
-        .target(name: "CEngineKernels", path: "Sources/CEngineKernels",
-                cSettings: [.unsafeFlags(["-O3", "-fno-math-errno", "-ffp-contract=off"])]),
+        // The engine's few elementwise loops that Swift does not vectorise (a square root inside), in plain C. Never
+        // fused multiply-adds: kernels.c says so itself (#pragma STDC FP_CONTRACT OFF), so no flag is needed.
+        .target(name: "CEngineKernels", path: "Sources/CEngineKernels"),
         .target(name: "ReferenceEngine", dependencies: ["ModelFormat", "CBLAS", "CEngineKernels"]),
         .executableTarget(name: "modelkit", dependencies: [
             "ModelFormat", "Convert", "ReferenceEngine",

@@ -1,8 +1,11 @@
 #include "engine_kernels.h"
 #include <math.h>
 
-/* Built with -O3 -fno-math-errno -ffp-contract=off (Package.swift): vectorised, never fused. The AVX2 clone and the
- * baseline one compute the same IEEE operations, so the choice the loader makes does not change any result. */
+/* Never fused: a multiply-add rounded once would change results with the CPU. The pragma says so in the source, so
+ * the package needs no compiler flags (SwiftPM refuses unsafeFlags in dependencies). Release builds vectorise the
+ * loops; the AVX2 clone and the baseline one compute the same IEEE operations, so the choice the loader makes does
+ * not change any result. */
+#pragma STDC FP_CONTRACT OFF
 __attribute__((target_clones("avx2", "default")))
 void modelkit_adam_keras_f32(float *restrict p, const float *restrict g, float *restrict m, float *restrict v, size_t n,
                              float alpha, float one_minus_beta1, float one_minus_beta2, float epsilon) {

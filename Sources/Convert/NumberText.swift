@@ -8,14 +8,11 @@ import ModelFormat
 // straight from bytes. Shared by the JSON dump, the CSV dump and NumericCSV, so every text format writes and reads
 // numbers the same way. See spec/json-format.md ("Numbers").
 
-// Doubles: the Swift runtime's shortest-digits formatter, the one behind `Double.description`, called directly so
-// that no `String` is created per value. Output is identical to `description` provided the buffer is filled with
-// ASCII '0' first: for integral values the runtime writes "7100271." and leaves the final digit to the buffer's
-// existing contents (checked against `description` on millions of values in the tests).
+// Doubles: `Double.description` (shortest digits that read back), copied into the buffer. Most texts fit Swift's
+// inline small strings (15 bytes), so no allocation is made for them; binding the runtime's internal formatter
+// (`swift_float64ToString`) would avoid the copy but ties the package to a private symbol.
 // Floats: CFloatText (Schubfach in C), 1.2-1.35× faster than the runtime's formatter and byte-identical to it on all
 // 2^32 bit patterns (tools/floattext/check); the float tensors of the dumps spend most of their time here.
-@_silgen_name("swift_float64ToString")
-private func runtimeFloat64ToString(_ buffer: UnsafeMutablePointer<UInt8>, _ bufferLength: UInt, _ value: Double, _ debug: Bool) -> UInt64
 
 /// Formatting numbers as text.
 enum NumberFormat {
@@ -28,24 +25,17 @@ enum NumberFormat {
     @inline(__always)
     static func write(_ value: Double, to p: UnsafeMutablePointer<UInt8>, quoteNonFinite: Bool) -> Int {
         if !value.isFinite { return writeNonFinite(isNaN: value.isNaN, negative: value < 0, to: p, quote: quoteNonFinite) }
-        fillZeros(p)
-        return Int(runtimeFloat64ToString(p, 32, value, false))
+        var text = value.description
+        return text.withUTF8 { bytes in
+            p.update(from: bytes.baseAddress!, count: bytes.count)
+            return bytes.count
+        }
     }
 
     @inline(__always)
     static func write(_ value: Float, to p: UnsafeMutablePointer<UInt8>, quoteNonFinite: Bool) -> Int {
         if !value.isFinite { return writeNonFinite(isNaN: value.isNaN, negative: value < 0, to: p, quote: quoteNonFinite) }
         return mk_float32_text(value, p)
-    }
-
-    @inline(__always)
-    private static func fillZeros(_ p: UnsafeMutablePointer<UInt8>) {
-        let zeros: UInt64 = 0x3030_3030_3030_3030
-        let raw = UnsafeMutableRawPointer(p)
-        raw.storeBytes(of: zeros, toByteOffset: 0, as: UInt64.self)
-        raw.storeBytes(of: zeros, toByteOffset: 8, as: UInt64.self)
-        raw.storeBytes(of: zeros, toByteOffset: 16, as: UInt64.self)
-        raw.storeBytes(of: zeros, toByteOffset: 24, as: UInt64.self)
     }
 
     /// The shortest decimal that reads back (rounded to nearest) to the same binary16 value.
