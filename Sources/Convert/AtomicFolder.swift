@@ -26,7 +26,7 @@ enum AtomicFolder {
                 throw ModelError.io(path: target, message: "is a folder with other files than a ModelKit dump; not replacing it")
             }
         }
-        let temporary = "\(directory)/.\(name).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let temporary = AtomicFile.temporaryPath(for: target).temporary
         guard mkdir(temporary, 0o755) == 0 else {
             throw ModelError.io(path: target, message: "cannot create a temporary folder: \(String(cString: strerror(errno)))")
         }
@@ -45,8 +45,7 @@ enum AtomicFolder {
             try? FileManager.default.removeItem(atPath: temporary)
             throw error
         }
-        let dfd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dfd >= 0 { _ = Glibc.fsync(dfd); close(dfd) }
+        AtomicFile.syncDirectory(directory)
     }
 
     /// Renames `temporary` to the missing `target`: true when done, false when a replaceable target appeared meanwhile.
@@ -104,20 +103,16 @@ enum AtomicFolder {
             close(fd)
             guard ok else { throw ModelError.io(path: target, message: "fsync failed: \(String(cString: strerror(errno)))") }
         }
-        let dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dfd >= 0 { _ = Glibc.fsync(dfd); close(dfd) }
+        AtomicFile.syncDirectory(path)
     }
 
     /// Removes temporary folders of this target whose process no longer runs. A `.old` folder (the two-rename
     /// fallback killed between its renames) is kept when the target is missing: it is then the only copy.
     static func removeStaleTemporaries(directory: String, name: String) {
-        let prefix = ".\(name).tmp-"
         let targetExists = access("\(directory)/\(name)", F_OK) == 0
-        for entry in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where entry.hasPrefix(prefix) {
-            let rest = entry.dropFirst(prefix.count)
-            guard let dash = rest.firstIndex(of: "-"), let pid = Int32(rest[..<dash]) else { continue }
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
             if entry.hasSuffix(".old") && !targetExists { continue }
-            if pid != getpid(), kill(pid, 0) != 0, errno == ESRCH {
+            if AtomicFile.isStaleTemporary(entry, of: name) {
                 try? FileManager.default.removeItem(atPath: "\(directory)/\(entry)")
             }
         }

@@ -3,51 +3,8 @@ import Glibc
 #endif
 import ModelFormat
 
-/// A whole file's bytes, memory-mapped read-only (read into memory when the file cannot be mapped, e.g. a pipe).
-final class InputFile {
-    let path: String
-    let bytes: UnsafeRawBufferPointer
-    private let mapped: Bool
-
-    init(path: String) throws(ModelError) {
-        self.path = path
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw InputFile.ioError(path, "cannot open: \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw InputFile.ioError(path, "cannot stat: \(String(cString: strerror(errno)))") }
-        if (st.st_mode & S_IFMT) == S_IFDIR { throw InputFile.ioError(path, "is a directory") }
-        if (st.st_mode & S_IFMT) == S_IFREG {
-            let size = Int(st.st_size)
-            if size == 0 {
-                bytes = UnsafeRawBufferPointer(start: nil, count: 0); mapped = false; return
-            }
-            if let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED {
-                bytes = UnsafeRawBufferPointer(start: p, count: size); mapped = true; return
-            }
-        }
-        // Not a regular file (or mmap failed): read in chunks.
-        var data: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 { throw InputFile.ioError(path, "read failed: \(String(cString: strerror(errno)))") }
-            if n == 0 { break }
-            data += chunk[0..<n]
-        }
-        let memory = UnsafeMutableRawPointer.allocate(byteCount: max(data.count, 1), alignment: 16)
-        data.withUnsafeBytes { memory.copyMemory(from: $0.baseAddress!, byteCount: data.count) }
-        bytes = UnsafeRawBufferPointer(start: memory, count: data.count)
-        mapped = false
-    }
-
-    deinit {
-        guard let base = bytes.baseAddress else { return }
-        if mapped { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) } else { UnsafeMutableRawPointer(mutating: base).deallocate() }
-    }
-
-    static func ioError(_ path: String, _ message: String) -> ModelError { .io(path: path, message: message) }
-}
+/// Readers take a whole file's bytes through the one memory-map type.
+typealias InputFile = MappedFile
 
 /// A byte buffer written to a file in chunks (or kept in memory when there is no file), so writers never hold a
 /// whole dump in memory. `reserve(n)` guarantees `n` writable bytes at `cursor`.
@@ -61,20 +18,17 @@ final class ByteSink {
     private(set) var count = 0
     private var fd: Int32
     private let path: String
-    private let directory: String
-    private let temporary: String
+    /// The temporary file a file sink writes, put in place by `finish()`.
+    private let pending: AtomicFile.Pending?
     /// Flush when this many bytes are buffered (file sinks only).
     private static let flushThreshold = 1 << 20
 
     /// A sink that replaces `path` when finished.
     init(path: String) throws(ModelError) {
         self.path = path
-        let (directory, name) = AtomicFile.split(path)
-        self.directory = directory
-        AtomicFile.removeStaleTemporaries(directory: directory, name: name)
-        temporary = "\(directory)/.\(name).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw ModelError.io(path: path, message: "cannot create: \(String(cString: strerror(errno)))") }
+        let pending = try AtomicFile.begin(path: path)
+        self.pending = pending
+        fd = pending.fd
         capacity = ByteSink.flushThreshold + 4096
         buffer = .allocate(capacity: capacity)
     }
@@ -82,8 +36,7 @@ final class ByteSink {
     /// A sink that keeps everything in memory (`bytes()`).
     init() {
         path = "<memory>"
-        directory = ""
-        temporary = ""
+        pending = nil
         fd = -1
         capacity = 4096
         buffer = .allocate(capacity: capacity)
@@ -91,7 +44,7 @@ final class ByteSink {
 
     deinit {
         buffer.deallocate()
-        if fd >= 0 { close(fd); unlink(temporary) }
+        if fd >= 0 { pending?.abandon() }
     }
 
     var cursor: UnsafeMutablePointer<UInt8> { buffer + count }
@@ -162,26 +115,13 @@ final class ByteSink {
 
     /// Flushes, closes and renames a file sink over its target.
     func finish() throws(ModelError) {
-        guard fd >= 0 else { return }
-        try flush()
-        guard fsync(fd) == 0 else {
-            let message = String(cString: strerror(errno))
-            close(fd); fd = -1; unlink(temporary)
-            throw ModelError.io(path: path, message: "fsync failed: \(message)")
+        guard fd >= 0, let pending else { return }
+        do { try flush() } catch {
+            pending.abandon(); fd = -1
+            throw error
         }
-        let closed = close(fd)
         fd = -1
-        guard closed == 0 else {
-            unlink(temporary)
-            throw ModelError.io(path: path, message: "close failed: \(String(cString: strerror(errno)))")
-        }
-        guard rename(temporary, path) == 0 else {
-            let message = String(cString: strerror(errno))
-            unlink(temporary)
-            throw ModelError.io(path: path, message: "rename failed: \(message)")
-        }
-        let dfd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dfd >= 0 { fsync(dfd); close(dfd) }
+        try pending.commit()
     }
 
     /// Everything written to a memory sink.

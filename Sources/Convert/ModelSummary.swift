@@ -39,7 +39,7 @@ extension ModelFiles {
         }
         for (parameter, slots) in (model.optimizer?.slots ?? [:]).sorted(by: { $0.key < $1.key }) {
             for (slot, t) in slots.sorted(by: { $0.key < $1.key }) {
-                tensors.append(.init(name: "optimizer/\(parameter)/\(slot)", dtype: t.dtype, shape: t.shape))
+                tensors.append(.init(name: NamedTensor.slotName(parameter: parameter, slot: slot), dtype: t.dtype, shape: t.shape))
             }
         }
         return ModelSummary(format: format, version: nil, fileSize: fileSize(path), architecture: model.engineArchitecture, graph: model.graph,

@@ -21,7 +21,7 @@ final class OptimizerRunner<T: EngineScalar> {
             for (slot, tensor) in named {
                 guard config.slotNames.contains(slot) else { throw ModelError.unexpectedTensor("optimizer slot '\(name)/\(slot)'") }
                 guard tensor.shape == parameters.specs[i].shape else {
-                    throw ModelError.shapeMismatch(name: "optimizer/\(name)/\(slot)", expected: parameters.specs[i].shape, detail: "found \(tensor.shape)")
+                    throw ModelError.shapeMismatch(name: NamedTensor.slotName(parameter: name, slot: slot), expected: parameters.specs[i].shape, detail: "found \(tensor.shape)")
                 }
                 slots[i, default: [:]][slot] = T.values(of: tensor)
             }

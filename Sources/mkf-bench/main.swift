@@ -60,7 +60,7 @@ func prepare() throws {
     // The same tensors, raw, in .mkf's canonical order: weights by parameter order, then slots.
     var order: [(String, Tensor)] = architecture.parameters.map { ($0.fullName, model.weights[$0.fullName]!) }
     for p in architecture.parameters where p.trainable {
-        for slot in ["momentum", "velocity"] { order.append(("optimizer/\(p.fullName)/\(slot)", slots[p.fullName]![slot]!)) }
+        for slot in ["momentum", "velocity"] { order.append((NamedTensor.slotName(parameter: p.fullName, slot: slot), slots[p.fullName]![slot]!)) }
     }
     var manifest: [String] = []
     var raw = Data()

@@ -34,8 +34,8 @@ struct DiffCommand: ParsableCommand {
         }
 
         var tensorsA = modelA.weights, tensorsB = modelB.weights
-        for (parameter, slots) in modelA.optimizer?.slots ?? [:] { for (slot, t) in slots { tensorsA["optimizer/\(parameter)/\(slot)"] = t } }
-        for (parameter, slots) in modelB.optimizer?.slots ?? [:] { for (slot, t) in slots { tensorsB["optimizer/\(parameter)/\(slot)"] = t } }
+        for (parameter, slots) in modelA.optimizer?.slots ?? [:] { for (slot, t) in slots { tensorsA[NamedTensor.slotName(parameter: parameter, slot: slot)] = t } }
+        for (parameter, slots) in modelB.optimizer?.slots ?? [:] { for (slot, t) in slots { tensorsB[NamedTensor.slotName(parameter: parameter, slot: slot)] = t } }
         let order = modelA.weightNames + modelB.weightNames
         var names: [String] = []
         var seen = Set<String>()
