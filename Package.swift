@@ -5,6 +5,7 @@ let package = Package(
     name: "ModelKit",
     products: [
         .library(name: "ModelFormat", targets: ["ModelFormat"]),
+        .library(name: "ModelHDF5", targets: ["ModelHDF5"]),
         .library(name: "Convert", targets: ["Convert"]),
         .library(name: "ReferenceEngine", targets: ["ReferenceEngine"]),
         .executable(name: "modelkit", targets: ["modelkit"]),
@@ -27,9 +28,14 @@ let package = Package(
         .target(name: "CFloatText", path: "Sources/CFloatText"),
         // Linux system calls that Swift's Glibc module does not declare (renameat2), for the CSV folder's atomic swap.
         .target(name: "CFileSystem", path: "Sources/CFileSystem"),
-        .target(name: "ModelFormat", dependencies: ["CHDF5", "CChecksum"]),
+        // The core: data model, header schema, JSON, .mkf, file I/O. No libhdf5: importing it needs no C library but
+        // the checksum.
+        .target(name: "ModelFormat", dependencies: ["CChecksum"]),
+        // libhdf5 contained: the binding, the pre-open guard, and ModelKit's HDF5 layout.
+        .target(name: "ModelHDF5", dependencies: ["ModelFormat", "CHDF5", "CChecksum"]),
+        // Every other format, a folder each (Sources/Convert/<Format>/); re-exports ModelHDF5.
         .target(name: "Convert", dependencies: [
-            "ModelFormat", "CHDF5", "CFileSystem", "CFloatText",
+            "ModelFormat", "ModelHDF5", "CHDF5", "CFileSystem", "CFloatText",
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
         // The engine's few elementwise loops that Swift does not vectorise (a square root inside), in plain C. Never
@@ -46,7 +52,7 @@ let package = Package(
         .executableTarget(name: "mkf-bench", dependencies: ["ModelFormat"]),
         // Compares CFloatText with the Swift runtime's formatter on all 2^32 Float bit patterns (tools/floattext).
         .executableTarget(name: "floattext-check", dependencies: ["CFloatText"], path: "tools/floattext/check"),
-        .testTarget(name: "ModelFormatTests", dependencies: ["ModelFormat"]),
+        .testTarget(name: "ModelFormatTests", dependencies: ["ModelFormat", "ModelHDF5"]),
         .testTarget(name: "ConvertTests", dependencies: ["Convert", "ModelFormat", "ReferenceEngine"]),
         .testTarget(name: "ReferenceEngineTests", dependencies: ["ReferenceEngine", "ModelFormat"], exclude: ["Fixtures"]),
         .testTarget(name: "ModelKitCLITests", dependencies: ["ModelFormat"]),

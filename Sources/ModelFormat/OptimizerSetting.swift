@@ -127,10 +127,10 @@ public struct OptimizerSetting: Sendable, Hashable {
 public enum OptimizerUse: Sendable {
     case resume, convert
 
-    var remedy: String {
+    func remedy(flag: String) -> String {
         switch self {
-        case .resume: return "resume with --optimizer %@ (or start fresh optimizer state with --reset-optimizer)"
-        case .convert: return "convert with --optimizer %@, or drop the optimizer state with --allow-lossy"
+        case .resume: return "resume with --optimizer \(flag) (or start fresh optimizer state with --reset-optimizer)"
+        case .convert: return "convert with --optimizer \(flag), or drop the optimizer state with --allow-lossy"
         }
     }
 }
@@ -182,6 +182,6 @@ extension OptimizerState {
         let assumed = u.keys.compactMap { key in config.value(key).map { "\(key)=\($0)" } }.joined(separator: ", ")
         return .optimizerSettingsNotRecorded(source: u.source, optimizer: config.displayName, missing: u.keys,
                                              assumption: u.assumption.isEmpty ? assumed : "\(assumed) (\(u.assumption))",
-                                             remedy: use.remedy.replacingOccurrences(of: "%@", with: config.flagText))
+                                             remedy: use.remedy(flag: config.flagText))
     }
 }

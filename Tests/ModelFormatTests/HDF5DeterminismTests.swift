@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ModelFormat
+import ModelHDF5
 
 /// The root group carried creation/modification times, so two saves of one model in different seconds differed
 /// (found by the SIGKILL test, which compares a killed save's target with a complete save byte for byte).

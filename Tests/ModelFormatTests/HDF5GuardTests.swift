@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ModelFormat
+import ModelHDF5
 
 /// The checks on HDF5 bytes before libhdf5 sees them (HDF5Guard.swift), on files found by fuzzing.
 @Suite struct HDF5GuardTests {

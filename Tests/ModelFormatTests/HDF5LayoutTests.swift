@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ModelFormat
+import ModelHDF5
 
 @Suite struct HDF5LayoutTests {
     static func temporaryDirectory() throws -> URL {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ModelFormat
+@testable import ModelHDF5
 
 /// The spec's own words, read from spec/*.md, held against the code: the defaults table of spec/binary-format.md
 /// against what `HeaderSchema` takes for each absent member, the names it lists against the names the reader accepts,

@@ -1,5 +1,6 @@
 import Foundation
 import ModelFormat
+import ModelHDF5
 
 /// Reading HDF5 in a separate process. libhdf5 (1.10 in Debian 12) can crash or loop forever on a damaged file; a
 /// tool that must answer "exit 0 or 1, never a signal, never a hang" cannot run it in its own process. When an

@@ -1,5 +1,6 @@
 import Foundation
 import ModelFormat
+import ModelHDF5
 import ZIPFoundation
 
 /// Keras 3 `.keras` zips: `config.json` (the model config, with `compile_config` for the loss and, when Keras recorded

@@ -1,4 +1,5 @@
 import ModelFormat
+import ModelHDF5
 
 /// Keras legacy HDF5 (`model.save("m.h5")`), as written by Keras 3 and by tf.keras 2.x:
 /// - root attributes `model_config` and `training_config`: JSON in string attributes (variable- or fixed-length);

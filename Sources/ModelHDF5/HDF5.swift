@@ -1,5 +1,6 @@
 import CHDF5
 import Foundation
+import ModelFormat
 
 /// A small binding of libhdf5 for ModelKit's HDF5 layout and Keras files.
 ///

@@ -1,4 +1,5 @@
 import ModelFormat
+import ModelHDF5
 
 extension KerasH5 {
     /// The Keras version whose legacy `.h5` layout the writer follows (and the interop tests load with).

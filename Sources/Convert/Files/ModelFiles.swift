@@ -1,5 +1,6 @@
 import Foundation
 import ModelFormat
+import ModelHDF5
 
 /// The file formats ModelKit reads or writes.
 public enum FileFormat: String, CaseIterable, Sendable {

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import ModelFormat
 
 /// ModelKit's HDF5 layout, version 1: the whole model (architecture, weights, optimizer and training state,
 /// metadata) in an HDF5 file that h5py reads without ModelKit. The layout is specified in spec/hdf5-layout.md;

@@ -1,5 +1,6 @@
 import Foundation
 import ModelFormat
+import ModelHDF5
 
 /// Tells a file's format from its extension and confirms it from its content:
 /// - `.mkf`: the magic `\x89MKF\r\n\x1a\n` (spec/binary-format.md);

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import ModelFormat
 
 /// Checks libhdf5 1.10 does not make itself, run over the raw bytes of every HDF5 file (and file image) before
 /// libhdf5 opens it. Each guards against a failure found by fuzzing or mutation runs:
