@@ -15,6 +15,22 @@ import ModelFormat
 /// Every parameter must be present exactly once with its expected shape; a 1-D parameter also accepts `[1, n]` and
 /// `[n, 1]` (a CSV row or column). Extra tensors are refused.
 enum ForeignWeights {
+    /// A model of weights another tool wrote (in `order`): weights-only, or, when the reader was given `--arch`, the
+    /// architecture with the weights mapped onto it (and the use of `--arch` recorded).
+    static func model(_ tensors: [String: Tensor], order: [String], metadata: Metadata = [:], options: ReadOptions,
+                      describe: (String) -> String) throws(ModelError) -> Model {
+        let model: Model
+        if let architecture = options.architecture {
+            options.usage.noteArchitectureUsed()
+            model = Model(architecture: architecture,
+                          weights: try map(tensors, architecture: architecture, layout: options.layout, describe: describe))
+        } else {
+            model = Model(tensors: order.compactMap { name in tensors[name].map { (name, $0) } }, metadata: metadata)
+        }
+        try model.validate()
+        return model
+    }
+
     /// `tensors` by their foreign names; `describe` says where a name came from, for messages ("file 'w/0.weight.csv'").
     static func map(_ tensors: [String: Tensor], architecture: Architecture, layout: WeightLayout,
                     describe: (String) -> String) throws(ModelError) -> [String: Tensor] {

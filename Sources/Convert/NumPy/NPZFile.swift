@@ -83,17 +83,8 @@ public enum NPZFile {
             order.append(name)
         }
         guard let stateJSON else {
-            guard let architecture = options.architecture else {
-                // Written by numpy.savez: its arrays in archive order, no layers.
-                let model = Model(tensors: order.map { ($0, tensors[$0]!) })
-                try model.validate()
-                return model
-            }
-            options.usage.noteArchitectureUsed()
-            let weights = try ForeignWeights.map(tensors, architecture: architecture, layout: options.layout) { "array '\($0)'" }
-            let model = Model(architecture: architecture, weights: weights)
-            try model.validate()
-            return model
+            // Written by numpy.savez: its arrays in archive order.
+            return try ForeignWeights.model(tensors, order: order, options: options) { "array '\($0)'" }
         }
         let root = HeaderSchema.Reader(value: stateJSON, path: stateMember)
         guard try root.string("format") == formatName else {

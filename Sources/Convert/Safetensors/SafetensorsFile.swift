@@ -185,18 +185,9 @@ public enum SafetensorsFile {
             return try ModelState.assemble(metadataStrings: metadata, tensors: tensors, order: entries.map(\.name),
                                            source: "safetensors __metadata__")
         }
-        guard let architecture = options.architecture else {
-            // Written by another tool (PyTorch, say): its tensors in header order, its metadata as strings.
-            let model = Model(tensors: entries.map { ($0.name, tensors[$0.name]!) },
-                              metadata: metadata.mapValues { .string($0) })
-            try model.validate()
-            return model
-        }
-        options.usage.noteArchitectureUsed()
-        let weights = try ForeignWeights.map(tensors, architecture: architecture, layout: options.layout) { "tensor '\($0)'" }
-        let model = Model(architecture: architecture, weights: weights)
-        try model.validate()
-        return model
+        // Written by another tool (PyTorch, say): its tensors in header order, its metadata as strings.
+        return try ForeignWeights.model(tensors, order: entries.map(\.name), metadata: metadata.mapValues { .string($0) },
+                                        options: options) { "tensor '\($0)'" }
     }
 }
 
