@@ -109,6 +109,27 @@ enum KerasGraph {
         return .object([("class_name", configJSON["class_name"] ?? .null), ("config", config)])
     }
 
+    /// Whether a model config the engine path refused is kept as a graph: when it has a layer class the engine
+    /// lacks, or is a Functional model that is not a plain chain. Engine classes with settings ModelKit cannot
+    /// reproduce (regularizers, mixed precision) stay refused naming the setting, as before.
+    static func keepsAsGraph(_ modelConfig: JSONValue) -> Bool {
+        guard case .array(let layers)? = modelConfig["config"]?["layers"] else { return false }
+        for layer in layers {
+            guard case .string(let className)? = layer["class_name"] else { return false }
+            if !LayerGraph.engineLayerTypes.contains(className) { return true }
+        }
+        guard modelConfig["class_name"] != .string("Sequential"), let config = modelConfig["config"] else { return false }
+        let names = layers.map { layer -> String in
+            if case .string(let n)? = layer["config"]?["name"] { return n }
+            if case .string(let n)? = layer["name"] { return n }
+            return ""
+        }
+        do { try KerasConfig.checkPlainChain(config: HeaderSchema.Reader(value: config, path: "config"), layers: layers, names: names) } catch {
+            return true
+        }
+        return false
+    }
+
     // MARK: Weight names
 
     /// `<layer>/<last component>` for each `.h5` weight path (`:0` dropped); when two would collide, the path after
@@ -396,6 +417,21 @@ enum KerasGraph {
 
     // MARK: Writing legacy .h5
 
+    /// Keras 3's order of an optimizer's slot variables (after iteration and learning rate), as `KerasH5` writes
+    /// them: Adam momentum and velocity per parameter, then every velocity_hat; SGD momentum per parameter; RMSprop
+    /// every velocity, then every momentum, then every average_gradient. Slots never created are written as zeros.
+    static func slotOrder(_ config: OptimizerConfig, _ specs: [ParameterSpec]) -> [(ParameterSpec, String)] {
+        switch config {
+        case .adam(let c):
+            return specs.flatMap { [($0, "momentum"), ($0, "velocity")] } + (c.amsgrad ? specs.map { ($0, "velocity_hat") } : [])
+        case .sgd(let c):
+            return c.momentum != 0 ? specs.map { ($0, "momentum") } : []
+        case .rmsprop(let c):
+            return specs.map { ($0, "velocity") } + (c.momentum != 0 ? specs.map { ($0, "momentum") } : [])
+                + (c.centered ? specs.map { ($0, "average_gradient") } : [])
+        }
+    }
+
     /// Keras legacy `.h5` for a model whose graph came from Keras: the stored model config verbatim, the weights
     /// under `model_weights/<layer>/<model name>/<layer>/<weight>` (Sequential) or `<layer>/<layer>/<weight>`
     /// (Functional), and the optimizer as `KerasH5.write` writes it, in the order of the trainable weights.
@@ -406,7 +442,14 @@ enum KerasGraph {
         var modelName = "model"
         if case .string(let n)? = graph.config["config"]?["name"] { modelName = n }
         let sequential = graph.config["class_name"] == .string("Sequential")
-        func kerasPath(_ spec: ParameterSpec) -> String { sequential ? "\(modelName)/\(spec.fullName)" : spec.fullName }
+        // Keras 3 keeps a recurrent layer's weights in its cell (`sequential/lstm/lstm_cell/kernel`); the path only
+        // names the datasets (Keras loads them by position), but Keras's own names make the file read like its own.
+        let cells = ["LSTM": "lstm_cell", "GRU": "gru_cell", "SimpleRNN": "simple_rnn_cell"]
+        let cellOf = Dictionary(graph.layers.compactMap { layer in cells[layer.type].map { (layer.name, $0) } }, uniquingKeysWith: { a, _ in a })
+        func kerasPath(_ spec: ParameterSpec) -> String {
+            let inLayer = cellOf[spec.layer].map { "\(spec.layer)/\($0)/\(spec.shortName)" } ?? spec.fullName
+            return sequential ? "\(modelName)/\(inLayer)" : inLayer
+        }
         let specs = parameterSpecs(model, graph)
         let trainingConfig = try model.optimizer.map { try KerasH5.trainingConfig($0, loss: model.training?.loss, options: options) }
 
@@ -449,8 +492,13 @@ enum KerasGraph {
                     let prefix = optimizer.config.kindName
                     let trainable = specs.filter(\.trainable)
                     // Named as Keras 3 names them: the flattened weight path, then the slot.
-                    let variables = KerasH5.optimizerVariables(optimizer, specs: trainable, model: model, modelName: sequential ? modelName : "")
-                        .map { (name: (sequential ? $0.name : String($0.name.dropFirst())).replacingOccurrences(of: "/", with: "_"), tensor: $0.tensor) }
+                    // Keras's variable order, named from each weight's Keras path (`sequential_lstm_lstm_cell_kernel_momentum`).
+                    let flatPath = Dictionary(trainable.map { ($0.fullName, kerasPath($0).replacingOccurrences(of: "/", with: "_")) },
+                                              uniquingKeysWith: { a, _ in a })
+                    let variables = slotOrder(optimizer.config, trainable).map { spec, slot in
+                        (name: "\(flatPath[spec.fullName]!)_\(slot)",
+                         tensor: optimizer.slots[spec.fullName]?[slot] ?? Tensor.zeros(dtype: model.weights[spec.fullName]!.dtype, shape: spec.shape))
+                    }
                     let absent = trainable.flatMap { spec in
                         optimizer.config.slotNames.filter { optimizer.slots[spec.fullName]?[$0] == nil }.map { "\(spec.fullName)/\($0)" }
                     }

@@ -41,7 +41,7 @@ public enum KerasH5 {
         let config: KerasConfig.Parsed
         do { config = try KerasConfig.model(modelConfig, source: "model_config") } catch let error as ModelError {
             // Layers the engine lacks: kept verbatim as a graph (KerasGraph.swift).
-            guard case .unsupported = error else { throw error }
+            guard case .unsupported = error, KerasGraph.keepsAsGraph(modelConfig) else { throw error }
             return try KerasGraph.readH5(root: root, modelConfig: modelConfig, source: source, options: options)
         }
         let architecture = config.architecture

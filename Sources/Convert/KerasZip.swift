@@ -16,7 +16,7 @@ public enum KerasZip {
         var parsed: KerasConfig.Parsed? = nil
         do { parsed = try KerasConfig.model(configJSON, source: "config.json") } catch let error as ModelError {
             // Layers the engine lacks: kept verbatim as a graph (KerasGraph.swift).
-            guard case .unsupported = error else { throw error }
+            guard case .unsupported = error, KerasGraph.keepsAsGraph(configJSON) else { throw error }
         }
         let weightsImage = try zip.read("model.weights.h5", limit: SafeZip.maxMemberBytes)
         var metadata: Metadata = [:]
