@@ -61,6 +61,11 @@ enum KerasGraph {
             }
             out.append(Entry(name: name, className: layerClass, config: layerConfig, inbound: inbound))
         }
+        for entry in out {
+            for input in entry.inbound.joined() where !seen.contains(input.layer) {
+                throw ModelError.invalidHeader(offset: 0, message: "\(source): layer '\(entry.name)' takes its input from '\(input.layer)', which the model does not have")
+            }
+        }
         return (modelName, className == "Sequential", out)
     }
 
