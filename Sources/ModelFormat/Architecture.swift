@@ -110,6 +110,9 @@ public struct ParameterSpec: Sendable, Hashable {
     public var shape: [Int]
     public var trainable: Bool
     public var fullName: String { "\(layer)/\(shortName)" }
+    public init(layer: String, shortName: String, shape: [Int], trainable: Bool) {
+        self.layer = layer; self.shortName = shortName; self.shape = shape; self.trainable = trainable
+    }
 }
 
 public struct Layer: Sendable, Hashable {

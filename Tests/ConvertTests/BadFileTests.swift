@@ -14,7 +14,7 @@ import ModelFormat
     /// Files whose error is one exact `ModelError`.
     static let exact: [(String, ModelError)] = [
         ("keras-h5/shape-disagrees.h5", .shapeMismatch(name: "hidden1/kernel", expected: [4, 9], detail: "/model_weights/hidden1/sequential/hidden1/kernel has shape [4, 8]")),
-        ("keras-h5/unknown-layer.h5", .unsupported("layer 'hidden2' of Keras class 'Conv1D'")),
+        ("keras-h5/unknown-layer.h5", .shapeMismatch(name: "hidden2/kernel", expected: [], detail: "layer 'hidden2' of Keras class 'Conv1D' needs a rank-3 kernel, the file holds shape [8, 6]")),
         ("keras-h5/huge-unwritten-kernel.h5", .truncated(offset: 0, needed: 6 << 30, available: 0, what: "data of tensor 'probs/kernel' (/model_weights/probs/sequential/probs/kernel)")),
         ("h5/version-2.h5", .unsupportedVersion(format: "ModelKit HDF5 layout", found: "int(2)", supported: "1")),
         ("h5/missing-tensor.h5", .missingTensor("dense_1/bias")),

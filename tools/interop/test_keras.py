@@ -1,6 +1,7 @@
 """Keras 3 (JAX backend) opens the Keras legacy .h5 files ModelKit writes (`--to keras-h5`) and predicts what the
 original model predicted; models Keras makes here come through ModelKit's readers and back; what ModelKit cannot
-reproduce (branches, unknown layers) is refused with exit 1 naming the layer.
+reproduce is refused with exit 1 naming the layer or setting; models with layers the engine lacks (branches, unknown
+layers) are read as graphs that predict and train refuse naming the layer (test_keras_graph.py covers them).
 """
 import json
 import os
@@ -129,20 +130,25 @@ def test_keras_made_models_come_through_modelkit_and_back(modelkit, workdir, mak
             np.testing.assert_array_equal(f[f"optimizer/slots/{layer_name}/{param}/{slot}"][()], np.asarray(v.value), err_msg=name)
 
 
-def test_branching_model_is_refused_naming_the_layer(modelkit, workdir):
+def test_branching_model_is_kept_as_a_graph_the_engine_refuses(modelkit, workdir):
+    """Issue 10: a branching model is read as a graph (convert works); predict exits 1 naming the layer."""
     inputs = keras.Input(shape=(3,))
     a = keras.layers.Dense(4, name="left")(inputs)
     b = keras.layers.Dense(4, name="right")(inputs)
     outputs = keras.layers.Add(name="join")([a, b])
     keras.Model(inputs, outputs).save(workdir / "branch.keras")
-    result = modelkit("convert", "branch.keras", "out.mkf", expect=1)
-    assert "right" in result.stderr or "join" in result.stderr
+    modelkit("convert", "branch.keras", "out.mkf", expect=0)
+    (workdir / "x.csv").write_text("1,2,3\n")
+    result = modelkit("predict", "out.mkf", "--input", "x.csv", expect=1)
+    assert "join" in result.stderr and "Add" in result.stderr
 
 
-def test_unknown_layer_is_refused_naming_it(modelkit, workdir):
+def test_unknown_layer_is_kept_as_a_graph_the_engine_refuses(modelkit, workdir):
     model = keras.Sequential([keras.Input(shape=(4, 2)), keras.layers.Flatten(name="flat"), keras.layers.Dense(2, name="d")])
     model.save(workdir / "flat.h5")
-    result = modelkit("convert", "flat.h5", "out.mkf", expect=1)
+    modelkit("convert", "flat.h5", "out.mkf", expect=0)
+    (workdir / "x.csv").write_text("1,2,3,4,5,6,7,8\n")
+    result = modelkit("predict", "out.mkf", "--input", "x.csv", expect=1)
     assert "flat" in result.stderr and "Flatten" in result.stderr
 
 

@@ -9,6 +9,7 @@ extension KerasH5 {
     /// `model_weights`, and, with an optimizer, `training_config` plus `optimizer_weights` in the order Keras builds
     /// its variables. What Keras cannot express is refused (or, with `allowLossy`, changed with a warning).
     public static func write(_ model: Model, path: String, options: WriteOptions) throws {
+        if let graph = model.graph, graph.origin == "keras" { return try KerasGraph.writeH5(model, graph: graph, path: path, options: options) }
         try model.validate()
         let architecture = try model.requiredArchitecture(by: "Keras .h5")
         try HDF5Layout.checkLayerNames(architecture)

@@ -38,7 +38,13 @@ public enum KerasH5 {
             }
             throw ModelError.invalidHeader(offset: 0, message: "\(source): no root attribute 'model_config' (a weights-only Keras file has no architecture)")
         }
-        let config = try KerasConfig.model(try KerasConfig.parse(try text(root, "model_config"), source: "model_config"), source: "model_config")
+        let modelConfig = try KerasConfig.parse(try text(root, "model_config"), source: "model_config")
+        let config: KerasConfig.Parsed
+        do { config = try KerasConfig.model(modelConfig, source: "model_config") } catch let error as ModelError {
+            // Layers the engine lacks: kept verbatim as a graph (KerasGraph.swift).
+            guard case .unsupported = error, KerasGraph.keepsAsGraph(modelConfig) else { throw error }
+            return try KerasGraph.readH5(root: root, modelConfig: modelConfig, source: source, options: options)
+        }
         let architecture = config.architecture
         let specs = architecture.parameters
 

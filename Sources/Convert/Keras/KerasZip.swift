@@ -14,7 +14,11 @@ public enum KerasZip {
         let zip = try SafeZip(path: path)
         let configText = String(decoding: try zip.read("config.json", limit: 64 << 20), as: UTF8.self)
         let configJSON = try KerasConfig.parse(configText, source: "\(path):config.json")
-        let config = try KerasConfig.model(configJSON, source: "config.json")
+        var parsed: KerasConfig.Parsed? = nil
+        do { parsed = try KerasConfig.model(configJSON, source: "config.json") } catch let error as ModelError {
+            // Layers the engine lacks: kept verbatim as a graph (KerasGraph.swift).
+            guard case .unsupported = error, KerasGraph.keepsAsGraph(configJSON) else { throw error }
+        }
         let weightsImage = try zip.read("model.weights.h5", limit: SafeZip.maxMemberBytes)
         var metadata: Metadata = [:]
         if zip.members.contains("metadata.json") {
@@ -26,6 +30,13 @@ public enum KerasZip {
         var loss: Loss? = nil
         if let l = compile["loss"], l != .null { loss = try KerasConfig.loss(l) }
         let optimizerJSON = compile["optimizer"].flatMap { $0 == .null ? nil : $0 }
+        guard let config = parsed else {
+            return try HDF5.locked {
+                let root = try H5File.open(image: weightsImage, name: "\(path):model.weights.h5").root()
+                return try KerasGraph.readZip(root: root, configJSON: configJSON, loss: loss, optimizerJSON: optimizerJSON,
+                                              metadata: metadata, options: options)
+            }
+        }
 
         return try HDF5.locked {
             let root = try H5File.open(image: weightsImage, name: "\(path):model.weights.h5").root()
@@ -80,7 +91,11 @@ public enum KerasZip {
     /// Adam `momentum, velocity` per parameter, then every `velocity_hat` (AMSGrad); SGD `momentum` per parameter;
     /// RMSprop every `velocity`, then every `momentum`, then every `average_gradient`.
     static func readOptimizer(_ vars: H5Group, architecture: Architecture, configured: JSONValue?, options: ReadOptions) throws -> OptimizerState? {
-        let trainable = architecture.parameters.filter(\.trainable)
+        try readOptimizer(vars, trainable: architecture.parameters.filter(\.trainable), configured: configured, options: options)
+    }
+
+    /// The same for the given trainable parameters, in the model's order (a graph's weights, KerasGraph.swift).
+    static func readOptimizer(_ vars: H5Group, trainable: [ParameterSpec], configured: JSONValue?, options: ReadOptions) throws -> OptimizerState? {
         let count = try vars.members().count
         guard count >= 2 else { throw ModelError.missingTensor("optimizer/vars/0 and /1 (iteration and learning rate)") }
         let iteration = try KerasH5.readScalar(vars, "0").int
