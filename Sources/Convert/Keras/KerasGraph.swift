@@ -1,4 +1,5 @@
 import ModelFormat
+import ModelHDF5
 
 /// Keras models as a `LayerGraph`: every layer class, Sequential or Functional, kept verbatim with its weights and
 /// optimizer slots (spec/keras-formats.md, "Graphs"). Used by `KerasH5` and `KerasZip` when the model config has a
