@@ -31,12 +31,10 @@ enum SummaryText {
     static func rows(_ s: ModelSummary) -> [Row] {
         let byName = Dictionary(s.tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         if let graph = s.graph {
+            let shapes = graph.outputShapes()
             return graph.layers.map { layer in
                 let owned = layer.tensors.compactMap { byName[$0] }
-                var shape = "-"
-                if case .array(let dims)? = layer.config["batch_shape"] ?? layer.config["batch_input_shape"] {
-                    shape = "(" + dims.map { if case .integer(let d) = $0 { return String(d) } else { return "None" } }.joined(separator: ", ") + ")"
-                }
+                let shape = shapes[layer.name].map { "(" + $0.map { $0.map(String.init) ?? "None" }.joined(separator: ", ") + ")" } ?? "-"
                 let inbound = (layer.inbound.first ?? []).map(\.layer).joined(separator: ", ")
                 return Row(name: layer.name, type: layer.type, outputShape: shape, params: owned.reduce(0) { $0 + elements($1) },
                            dtype: owned.first?.dtype.rawValue ?? "-", inbound: inbound)

@@ -21,6 +21,25 @@ import Testing
 
     static let sources = cases.flatMap { [Source(model: $0, file: "model.h5"), Source(model: $0, file: "model.keras")] }
 
+    /// `inspect --json` gives every layer the output shape Keras itself reported (case.json `layers[].output_shape`,
+    /// written by the generator from `layer.output.shape`), from the `.h5` and from the `.keras` file.
+    @Test(arguments: sources)
+    func inspectShowsKerasOutputShapes(_ source: Source) throws {
+        let inspect = try CLI.run(["inspect", Self.fixture(source.model, source.file), "--json"])
+        #expect(inspect.status == 0, "\(inspect.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(inspect.stdout.utf8)) as? [String: Any])
+        let rows = try #require(json["layers"] as? [[String: Any]])
+        let shown = Dictionary(uniqueKeysWithValues: rows.map { ($0["name"] as! String, $0["output_shape"] as! String) })
+        let data = try Data(contentsOf: URL(fileURLWithPath: Self.fixture(source.model, "case.json")))
+        let keras = try #require((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["layers"] as? [[String: Any]])
+        #expect(!keras.isEmpty)
+        for layer in keras {
+            let name = layer["name"] as! String
+            let dims = (layer["output_shape"] as! [Any]).map { ($0 as? Int).map(String.init) ?? "None" }
+            #expect(shown[name] == "(" + dims.joined(separator: ", ") + ")", "\(source) layer \(name)")
+        }
+    }
+
     /// inspect and check, then through .mkf, JSON, the CSV dump, safetensors, npz and Keras .h5 and back: `diff`
     /// identical against the `.h5` original each time (the `.keras` given --optimizer).
     @Test(arguments: sources)
